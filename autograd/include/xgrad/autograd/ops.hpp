@@ -1,0 +1,6 @@
+#pragma once
+// Every differentiable op.
+#include "xgrad/autograd/ops/elementwise.hpp"
+#include "xgrad/autograd/ops/linalg.hpp"
+#include "xgrad/autograd/ops/reduce.hpp"
+#include "xgrad/autograd/ops/shape.hpp"
