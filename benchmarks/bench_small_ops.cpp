@@ -19,9 +19,8 @@ xg::Tensor leaf(uint64_t seed) {
 }
 
 void set_per_op(benchmark::State& state, int ops) {
-  state.counters["per_op"] = benchmark::Counter(static_cast<double>(ops),
-                                                benchmark::Counter::kIsIterationInvariantRate |
-                                                    benchmark::Counter::kInvert);
+  state.counters["per_op"] = benchmark::Counter(
+      static_cast<double>(ops), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
 
 // y = f(x); y.backward(ones): one op recorded, one backward node run, one leaf gradient stored.
@@ -78,8 +77,8 @@ template <typename F> void unary_fwd_nograd(benchmark::State& state, F f) {
 void BM_SmallChain(benchmark::State& state) {
   xg::Tensor x = leaf(1), w = leaf(2), b = leaf(3);
   for (auto _ : state) {
-    xg::Tensor h = xg::tanh(x * w + b);          // mul, add, tanh
-    xg::Tensor g = xg::sigmoid(h) * x - b;       // sigmoid, mul, sub
+    xg::Tensor h = xg::tanh(x * w + b);                // mul, add, tanh
+    xg::Tensor g = xg::sigmoid(h) * x - b;             // sigmoid, mul, sub
     xg::Tensor y = xg::sum(xg::exp(xg::relu(g) / w));  // relu, div, exp, sum
     y.backward();
     benchmark::DoNotOptimize(x.grad().impl().get());

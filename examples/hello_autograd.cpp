@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <iostream>
 #include <vector>
+
 #include <xgrad/xgrad.hpp>
 
 namespace {

@@ -54,6 +54,23 @@ DType Backward::input_dtype(size_t i) const { return node_.input_dtypes_.at(i); 
 
 // ---- Node -----------------------------------------------------------------------------------------
 
+Node::~Node() {
+  std::vector<std::shared_ptr<Node>> pending;
+  auto adopt_edges = [&pending](Node& n) {
+    for (auto& edge : n.next_)
+      if (edge) pending.push_back(std::move(edge));
+    n.next_.clear();
+    for (SavedTensor& saved : n.saved_inputs_)
+      if (auto edge = saved.take_edge()) pending.push_back(std::move(edge));
+  };
+  adopt_edges(*this);
+  while (!pending.empty()) {
+    std::shared_ptr<Node> node = std::move(pending.back());
+    pending.pop_back();
+    if (node.use_count() == 1) adopt_edges(*node);  // about to die: take its edges first
+  }
+}
+
 Grads Node::apply(const Tensor& grad) {
   if (released_)
     throw AutogradError(std::string(name_) +

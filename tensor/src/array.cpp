@@ -62,15 +62,16 @@ Array Array::view(const Shape& target) const {
   if (is_contiguous()) return as_strided(shape, contiguous_strides(shape), offset_);
   // A non-contiguous view is possible when each run of merged input dims maps onto output dims
   // (the same rule as PyTorch's computeStride): walk both shapes in chunks of equal element count.
+  // `chunk` is the stride of the innermost dim of the current run of mergeable input dims.
+  if (numel_ == 0) return as_strided(shape, contiguous_strides(shape), offset_);
   Strides out(shape.size());
   int64_t view_d = static_cast<int64_t>(shape.size()) - 1;
-  int64_t chunk = 1;
+  int64_t chunk = strides_.empty() ? 1 : strides_.back();
   int64_t tensor_numel = 1;
   int64_t view_numel = 1;
   for (int64_t d = dim() - 1; d >= 0; --d) {
     tensor_numel *= shape_[d];
-    if (d == 0 || (shape_[d - 1] != 1 && strides_[d - 1] != tensor_numel * strides_[d])) {
-      chunk = strides_[d];
+    if (d == 0 || (shape_[d - 1] != 1 && strides_[d - 1] != tensor_numel * chunk)) {
       while (view_d >= 0 && (view_numel < tensor_numel || shape[view_d] == 1)) {
         out[view_d] = view_numel * chunk;
         view_numel *= shape[view_d];
@@ -79,6 +80,7 @@ Array Array::view(const Shape& target) const {
       if (view_numel != tensor_numel)
         throw ShapeError("view: shape " + xgrad::to_string(shape) + " is not compatible with the strides of a " +
                          xgrad::to_string(shape_) + " view; use reshape()");
+      if (d > 0) chunk = strides_[d - 1];
       tensor_numel = 1;
       view_numel = 1;
     }
@@ -124,6 +126,7 @@ Array Array::permute(const Dims& order) const {
 }
 
 Array Array::slice(int64_t d, int64_t start, int64_t stop, int64_t step) const {
+  if (dim() == 0) throw IndexError("slice: a 0-d tensor has no dim to slice");
   d = normalize_dim("slice", d, dim());
   if (step <= 0) throw ValueError("slice: step must be positive, got " + std::to_string(step));
   const int64_t n = shape_[d];
@@ -139,6 +142,7 @@ Array Array::slice(int64_t d, int64_t start, int64_t stop, int64_t step) const {
 }
 
 Array Array::select(int64_t d, int64_t index) const {
+  if (dim() == 0) throw IndexError("select: a 0-d tensor has no dim to select from");
   d = normalize_dim("select", d, dim());
   if (index < -shape_[d] || index >= shape_[d])
     throw IndexError("select: index " + std::to_string(index) + " is out of range for dim " + std::to_string(d) +

@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
-#include "strided_loop.hpp"
 #include "xgrad/tensor/error.hpp"
 #include "xgrad/tensor/kernels.hpp"
 
@@ -27,6 +27,25 @@ void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const double* a, in
               static_cast<int>(ldc));
 }
 
+float dot(int64_t k, const float* x, int64_t incx, const float* y, int64_t incy) {
+  return cblas_sdot(static_cast<int>(k), x, static_cast<int>(incx), y, static_cast<int>(incy));
+}
+double dot(int64_t k, const double* x, int64_t incx, const double* y, int64_t incy) {
+  return cblas_ddot(static_cast<int>(k), x, static_cast<int>(incx), y, static_cast<int>(incy));
+}
+
+// y = op(A) x with A stored row-major [rows, cols] and leading dimension lda.
+void gemv(bool trans, int64_t rows, int64_t cols, const float* a, int64_t lda, const float* x, int64_t incx,
+          float* y) {
+  cblas_sgemv(CblasRowMajor, trans ? CblasTrans : CblasNoTrans, static_cast<int>(rows), static_cast<int>(cols), 1.0f,
+              a, static_cast<int>(lda), x, static_cast<int>(incx), 0.0f, y, 1);
+}
+void gemv(bool trans, int64_t rows, int64_t cols, const double* a, int64_t lda, const double* x, int64_t incx,
+          double* y) {
+  cblas_dgemv(CblasRowMajor, trans ? CblasTrans : CblasNoTrans, static_cast<int>(rows), static_cast<int>(cols), 1.0, a,
+              static_cast<int>(lda), x, static_cast<int>(incx), 0.0, y, 1);
+}
+
 // How GEMM reads one operand's matrices ([rows, cols] = its last two dims).
 struct MatrixLayout {
   bool ok = false;     // false: the strides fit neither layout, copy first
@@ -43,13 +62,26 @@ MatrixLayout layout_of(int64_t rows, int64_t cols, int64_t row_stride, int64_t c
   return {};
 }
 
-// Small products: BLAS call overhead dominates below this many multiply-adds, a plain loop wins.
-constexpr int64_t kSmallProduct = 4096;
+// Tiny products: below this many multiply-adds a plain loop beats the BLAS call (OpenBLAS's own
+// small-matrix path wins from about 4x4x4 on).
+constexpr int64_t kSmallProduct = 32;
 
 template <typename T>
 void small_gemm(int64_t n, int64_t m, int64_t k, const T* a, int64_t as0, int64_t as1, const T* b, int64_t bs0,
                 int64_t bs1, T* c) {
-  for (int64_t i = 0; i < n; ++i) {
+  if (as1 == 1 && bs0 == 1) {  // rows of a meet columns of b contiguously: dot products
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j < m; ++j) {
+        const T* ap = a + i * as0;
+        const T* bp = b + j * bs1;
+        T s = 0;
+#pragma omp simd reduction(+ : s)
+        for (int64_t p = 0; p < k; ++p) s += ap[p] * bp[p];
+        c[i * m + j] = s;
+      }
+    return;
+  }
+  for (int64_t i = 0; i < n; ++i) {  // rows of c as sums of scaled rows of b
     T* row = c + i * m;
     for (int64_t j = 0; j < m; ++j) row[j] = T(0);
     for (int64_t p = 0; p < k; ++p) {
@@ -69,74 +101,117 @@ void small_gemm(int64_t n, int64_t m, int64_t k, const T* a, int64_t as0, int64_
 int64_t folded_row_stride(const Array& a, int64_t k) {
   const Shape& shape = a.shape();
   const Strides& strides = a.strides();
-  const int64_t nd = a.dim();
+  int64_t row_stride = -1;  // of the innermost dim that is not 1
   int64_t inner_stride = -1;
   int64_t inner_size = 1;
-  for (int64_t d = nd - 2; d >= 0; --d) {
+  for (int64_t d = a.dim() - 2; d >= 0; --d) {
     if (shape[d] == 1) continue;
     if (inner_stride >= 0 && strides[d] != inner_stride * inner_size) return -1;
+    if (row_stride < 0) row_stride = strides[d];
     inner_stride = strides[d];
     inner_size = shape[d];
   }
-  if (inner_stride < 0) return std::max<int64_t>(k, 1);
-  return inner_stride >= std::max<int64_t>(k, 1) ? inner_stride : -1;
+  if (row_stride < 0) return std::max<int64_t>(k, 1);
+  return row_stride >= std::max<int64_t>(k, 1) ? row_stride : -1;
 }
 
-template <typename T> void matmul_impl(Array a, Array b, const Shape& batch, Array& out) {
-  const int64_t n = a.shape()[a.dim() - 2];
-  const int64_t k = a.shape()[a.dim() - 1];
-  const int64_t m = b.shape()[b.dim() - 1];
-  const int64_t nb = numel(batch);
+// One matrix operand: first element and element strides of its rows and columns.
+template <typename T> struct Mat {
+  const T* p;
+  int64_t rs, cs;
+};
+
+// Packs a [rows, cols] matrix of any strides row-major into `buf`.
+template <typename T> Mat<T> pack(Mat<T> x, int64_t rows, int64_t cols, std::vector<T>& buf) {
+  buf.resize(static_cast<size_t>(rows * cols));
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j) buf[static_cast<size_t>(i * cols + j)] = x.p[i * x.rs + j * x.cs];
+  return {buf.data(), cols, 1};
+}
+
+// c[n, m] = a[n, k] @ b[k, m], c contiguous, k > 0. GEMM reads a and b in place when their
+// strides are a row- or column-major layout; otherwise they are packed into `buf_a` / `buf_b`.
+template <typename T>
+void product(Mat<T> a, Mat<T> b, T* c, int64_t n, int64_t k, int64_t m, std::vector<T>& buf_a,
+             std::vector<T>& buf_b) {
+  if (n * m * k <= kSmallProduct) {
+    small_gemm<T>(n, m, k, a.p, a.rs, a.cs, b.p, b.rs, b.cs, c);
+    return;
+  }
+  // A vector operand: BLAS level 1 or 2 (no packing, any vector stride but 0).
+  if (n == 1 && m == 1 && a.cs != 0 && b.rs != 0) {
+    *c = dot(k, a.p, a.cs, b.p, b.rs);
+    return;
+  }
+  MatrixLayout la = layout_of(n, k, a.rs, a.cs);
+  MatrixLayout lb = layout_of(k, m, b.rs, b.cs);
+  if (m == 1 && la.ok && b.rs != 0) {  // c[n] = a[n, k] b[k]
+    if (la.trans) gemv(true, k, n, a.p, la.ld, b.p, b.rs, c);
+    else gemv(false, n, k, a.p, la.ld, b.p, b.rs, c);
+    return;
+  }
+  if (n == 1 && lb.ok && a.cs != 0) {  // c[m] = b[k, m]^T a[k]
+    if (lb.trans) gemv(false, m, k, b.p, lb.ld, a.p, a.cs, c);
+    else gemv(true, k, m, b.p, lb.ld, a.p, a.cs, c);
+    return;
+  }
+  if (!la.ok) {
+    a = pack(a, n, k, buf_a);
+    la = layout_of(n, k, a.rs, a.cs);
+  }
+  if (!lb.ok) {
+    b = pack(b, k, m, buf_b);
+    lb = layout_of(k, m, b.rs, b.cs);
+  }
+  gemm(la.trans, lb.trans, n, m, k, a.p, la.ld, b.p, lb.ld, c, m);
+}
+
+// a: [..., n, k] (or 1-d [k], read as [1, k]); b: [..., k, m] (or 1-d [k], read as [k, 1]).
+template <typename T> void matmul_impl(const Array& a, const Array& b, const Shape& batch, int64_t n, int64_t k,
+                                       int64_t m, Array& out) {
   T* c = out.data<T>();
   if (k == 0) {
     std::fill(c, c + out.numel(), T(0));
     return;
   }
-  // Batch strides of each operand in the output's batch frame (0 where it broadcasts).
-  auto batch_strides = [&batch](const Array& x) {
-    Array batch_part = x.as_strided(Shape(x.shape().begin(), x.shape().end() - 2),
-                                    Strides(x.strides().begin(), x.strides().end() - 2), x.offset());
-    return detail::broadcast_strides(batch_part, batch);
-  };
-
-  const bool small = n * m * k <= kSmallProduct;
-  MatrixLayout la, lb;
-  if (!small) {
-    la = layout_of(n, k, a.strides()[a.dim() - 2], a.strides()[a.dim() - 1]);
-    lb = layout_of(k, m, b.strides()[b.dim() - 2], b.strides()[b.dim() - 1]);
-    if (!la.ok) {
-      a = a.contiguous();
-      la = layout_of(n, k, k, 1);
-    }
-    if (!lb.ok) {
-      b = b.contiguous();
-      lb = layout_of(k, m, m, 1);
-    }
-  }
-  const Strides sa = batch_strides(a);
-  const Strides sb = batch_strides(b);
   const T* pa = a.data<T>();
   const T* pb = b.data<T>();
-
-  if (!small && nb > 1 && !la.trans && std::all_of(sb.begin(), sb.end(), [](int64_t s) { return s == 0; })) {
+  // Strides of the matrix dims; a vector's missing dim has size 1, so its stride is arbitrary.
+  const int64_t as0 = a.dim() > 1 ? a.strides()[a.dim() - 2] : k;
+  const int64_t as1 = a.strides()[a.dim() - 1];
+  const int64_t bs0 = b.dim() > 1 ? b.strides()[b.dim() - 2] : b.strides()[0];
+  const int64_t bs1 = b.dim() > 1 ? b.strides()[b.dim() - 1] : 1;
+  std::vector<T> buf_a, buf_b;
+  if (batch.empty()) {  // the common case: no batch bookkeeping at all
+    product<T>({pa, as0, as1}, {pb, bs0, bs1}, c, n, k, m, buf_a, buf_b);
+    return;
+  }
+  // Batch strides of each operand in the output's batch frame (0 where it broadcasts).
+  auto batch_strides = [&batch](const Array& x) {
+    Strides s(batch.size(), 0);
+    const int64_t nd = std::max<int64_t>(x.dim() - 2, 0);
+    const size_t lead = batch.size() - static_cast<size_t>(nd);
+    for (int64_t d = 0; d < nd; ++d) s[lead + d] = x.shape()[d] == 1 ? 0 : x.strides()[d];
+    return s;
+  };
+  const Strides sa = batch_strides(a);
+  const Strides sb = batch_strides(b);
+  const int64_t nb = numel(batch);
+  if (n * m * k > kSmallProduct && a.dim() > 2 && (as1 == 1 || k == 1) &&
+      std::all_of(sb.begin(), sb.end(), [](int64_t s) { return s == 0; })) {
     const int64_t lda = folded_row_stride(a, k);
     if (lda > 0) {  // [B..., n, k] @ [k, m]: one GEMM with B*n rows
-      gemm(false, lb.trans, nb * n, m, k, pa, lda, pb, lb.ld, c, m);
+      product<T>({pa, lda, 1}, {pb, bs0, bs1}, c, nb * n, k, m, buf_a, buf_b);
       return;
     }
   }
-
-  // Walk the batch with a counter; each step advances both operands' pointers by their strides.
+  // Walk the batch with a counter; each step advances both operands by their batch strides.
   const int64_t nbd = static_cast<int64_t>(batch.size());
   Shape counter(batch.size(), 0);
   int64_t off_a = 0;
   int64_t off_b = 0;
-  const int64_t as0 = a.strides()[a.dim() - 2], as1 = a.strides()[a.dim() - 1];
-  const int64_t bs0 = b.strides()[b.dim() - 2], bs1 = b.strides()[b.dim() - 1];
   for (int64_t i = 0; i < nb; ++i) {
-    T* ci = c + i * n * m;
-    if (small) small_gemm<T>(n, m, k, pa + off_a, as0, as1, pb + off_b, bs0, bs1, ci);
-    else gemm(la.trans, lb.trans, n, m, k, pa + off_a, la.ld, pb + off_b, lb.ld, ci, m);
+    product<T>({pa + off_a, as0, as1}, {pb + off_b, bs0, bs1}, c + i * n * m, n, k, m, buf_a, buf_b);
     for (int64_t d = nbd - 1; d >= 0; --d) {
       off_a += sa[d];
       off_b += sb[d];
@@ -162,24 +237,32 @@ Array matmul(const Array& a, const Array& b) {
                      to_string(b.shape()));
   // NumPy's 1-d rules: a vector on the left is a row [1, k], on the right a column [k, 1], and
   // the added dim is dropped from the result.
-  const Array a2 = a.dim() == 1 ? a.unsqueeze(0) : a;
-  const Array b2 = b.dim() == 1 ? b.unsqueeze(1) : b;
-  const int64_t n = a2.shape()[a2.dim() - 2];
-  const int64_t k = a2.shape()[a2.dim() - 1];
-  const int64_t m = b2.shape()[b2.dim() - 1];
-  if (b2.shape()[b2.dim() - 2] != k)
+  const int64_t n = a.dim() > 1 ? a.shape()[a.dim() - 2] : 1;
+  const int64_t k = a.shape()[a.dim() - 1];
+  const int64_t kb = b.dim() > 1 ? b.shape()[b.dim() - 2] : b.shape()[0];
+  const int64_t m = b.dim() > 1 ? b.shape()[b.dim() - 1] : 1;
+  if (kb != k)
     throw ShapeError("matmul: shapes " + to_string(a.shape()) + " and " + to_string(b.shape()) +
-                     " cannot be multiplied (" + std::to_string(k) + " != " +
-                     std::to_string(b2.shape()[b2.dim() - 2]) + ")");
-  const Shape batch = broadcast_shapes("matmul", Shape(a2.shape().begin(), a2.shape().end() - 2),
-                                       Shape(b2.shape().begin(), b2.shape().end() - 2));
-  Shape out_shape = batch;
+                     " cannot be multiplied (" + std::to_string(k) + " != " + std::to_string(kb) + ")");
+  Shape batch;
+  if (a.dim() > 2 || b.dim() > 2) {
+    try {
+      batch = broadcast_shapes("matmul", Shape(a.shape().begin(), a.shape().end() - std::min<int64_t>(a.dim(), 2)),
+                               Shape(b.shape().begin(), b.shape().end() - std::min<int64_t>(b.dim(), 2)));
+    } catch (const ShapeError&) {
+      throw ShapeError("matmul: batch dims of shapes " + to_string(a.shape()) + " and " + to_string(b.shape()) +
+                       " cannot broadcast");
+    }
+  }
+  Shape out_shape;
+  out_shape.reserve(batch.size() + 2);
+  out_shape.assign(batch.begin(), batch.end());
   if (a.dim() > 1) out_shape.push_back(n);
   if (b.dim() > 1) out_shape.push_back(m);
-  Array out(out_shape, a.dtype());
+  Array out(std::move(out_shape), a.dtype());
   if (out.numel() == 0) return out;
-  if (a.dtype() == DType::Float32) matmul_impl<float>(a2, b2, batch, out);
-  else matmul_impl<double>(a2, b2, batch, out);
+  if (a.dtype() == DType::Float32) matmul_impl<float>(a, b, batch, n, k, m, out);
+  else matmul_impl<double>(a, b, batch, n, k, m, out);
   return out;
 }
 

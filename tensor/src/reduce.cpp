@@ -2,12 +2,18 @@
 // the reduced dims in the middle: rows (inner == 1) are reduced with independent vector lanes,
 // columns (inner > 1) by accumulating whole rows into a tile of the output. Dedicated loops,
 // because xtensor's generic reducer over a leading axis runs far below memory bandwidth.
+// GCC 12 warns of -Wmaybe-uninitialized inside its own AVX-512 intrinsics (_mm512_undefined_*, GCC
+// bug 105593) when xsimd's exp inlines here; the warning is about the compiler's header, not us.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
 #include <string>
 #include <string_view>
+#include <type_traits>
+
+#include <xsimd/xsimd.hpp>
 
 #include "xgrad/tensor/kernels.hpp"
 
@@ -228,14 +234,58 @@ void require_nonempty(std::string_view op, const Array& x, const Plan& p) {
                      "; the operation has no identity");
 }
 
+// The extreme of a contiguous row and whether it holds a NaN: one vectorized pass.
+template <bool kMax, typename T> T extreme_row(const T* row, int64_t n, bool& has_nan) {
+  T m = kMax ? lowest<T>() : highest<T>();
+  int nan = 0;
+  if constexpr (std::is_same_v<T, bool>) {
+    for (int64_t i = 0; i < n; ++i) m = kMax ? (m || row[i]) : (m && row[i]);
+  } else if constexpr (kMax) {
+#pragma omp simd reduction(max : m) reduction(| : nan)
+    for (int64_t i = 0; i < n; ++i) {
+      m = std::max(m, row[i]);
+      nan |= row[i] != row[i];  // NOLINT: NaN test
+    }
+  } else {
+#pragma omp simd reduction(min : m) reduction(| : nan)
+    for (int64_t i = 0; i < n; ++i) {
+      m = std::min(m, row[i]);
+      nan |= row[i] != row[i];  // NOLINT: NaN test
+    }
+  }
+  has_nan = nan != 0;
+  return m;
+}
+
+// The first index of the extreme of a contiguous row (n >= 1), or of its first NaN: two vectorized
+// passes (the extreme, then a search) beat one branchy pass.
+template <bool kMax, typename T> int64_t arg_extremum_row(const T* row, int64_t n) {
+  bool nan = false;
+  const T m = extreme_row<kMax>(row, n, nan);
+  for (int64_t i = 0; i < n; ++i)
+    if (nan ? row[i] != row[i] : row[i] == m) return i;  // NOLINT: NaN test
+  return 0;
+}
+
 template <bool kMax> Array extremum(std::string_view op, const Array& x, const Dims& dims, bool keepdim) {
   require_defined(op, x);
   const Plan p = make_plan(x, checked_dims(op, x, dims), keepdim);
   require_nonempty(op, x, p);
   Array out(p.out_shape, x.dtype());
   dispatch(x.dtype(), [&]<typename T>() {
+    T* y = out.data<T>();
+    if (p.inner == 1) {
+      const T* xs = p.src.data<T>();
+      for (int64_t o = 0; o < p.outer; ++o) {
+        bool nan = false;
+        const T m = extreme_row<kMax>(xs + o * p.r, p.r, nan);
+        if constexpr (std::is_floating_point_v<T>) y[o] = nan ? std::numeric_limits<T>::quiet_NaN() : m;
+        else y[o] = m;
+      }
+      return;
+    }
     auto f = [](T a, T v) { return kMax ? max_nan(a, v) : min_nan(a, v); };
-    reduce_planned<T>(p, out.data<T>(), kMax ? lowest<T>() : highest<T>(), f, [](T a) { return a; });
+    reduce_planned<T>(p, y, kMax ? lowest<T>() : highest<T>(), f, [](T a) { return a; });
   });
   return out;
 }
@@ -244,10 +294,7 @@ template <bool kMax> Array extremum(std::string_view op, const Array& x, const D
 
 // Is v a better pick than best? The first extreme wins ties; the first NaN wins over numbers.
 template <bool kMax, typename T> bool better(T v, T best) {
-  if constexpr (std::is_floating_point_v<T>) {
-    if (v != v) return best == best;  // NOLINT
-  }
-  return kMax ? v > best : v < best;
+  return (kMax ? v > best : v < best) || (v != v && best == best);  // NOLINT: NaN tests
 }
 
 template <bool kMax> Array arg_extremum(std::string_view op, const Array& x, int64_t dim, bool keepdim) {
@@ -259,13 +306,7 @@ template <bool kMax> Array arg_extremum(std::string_view op, const Array& x, int
   dispatch(x.dtype(), [&]<typename T>() {
     const T* xs = p.src.data<T>();
     if (p.inner == 1) {
-      for (int64_t o = 0; o < p.outer; ++o) {
-        const T* row = xs + o * p.r;
-        int64_t k = 0;
-        for (int64_t i = 1; i < p.r; ++i)
-          if (better<kMax>(row[i], row[k])) k = i;
-        y[o] = k;
-      }
+      for (int64_t o = 0; o < p.outer; ++o) y[o] = arg_extremum_row<kMax>(xs + o * p.r, p.r);
       return;
     }
     T best[kTile];
@@ -278,11 +319,11 @@ template <bool kMax> Array arg_extremum(std::string_view op, const Array& x, int
         std::fill(idx, idx + n, int64_t{0});
         for (int64_t i = 1; i < p.r; ++i) {
           const T* row = base + i * p.inner;
-          for (int64_t j = 0; j < n; ++j) {
-            if (better<kMax>(row[j], best[j])) {
-              best[j] = row[j];
-              idx[j] = i;
-            }
+#pragma omp simd
+          for (int64_t j = 0; j < n; ++j) {  // branch-free, so it vectorizes
+            const bool b = better<kMax>(row[j], best[j]);
+            best[j] = b ? row[j] : best[j];
+            idx[j] = b ? i : idx[j];
           }
         }
       }
@@ -299,11 +340,7 @@ template <bool kMax> Array arg_extremum_all(std::string_view op, const Array& x)
   const Array c = x.contiguous();  // the flat index is row-major over the logical shape
   Array out(Shape{}, DType::Int64);
   dispatch(x.dtype(), [&]<typename T>() {
-    const T* v = c.data<T>();
-    int64_t k = 0;
-    for (int64_t i = 1; i < c.numel(); ++i)
-      if (better<kMax>(v[i], v[k])) k = i;
-    *out.data<int64_t>() = k;
+    *out.data<int64_t>() = arg_extremum_row<kMax>(c.data<T>(), c.numel());
   });
   return out;
 }
@@ -331,6 +368,47 @@ template <typename T> void col_max(const T* base, int64_t r, int64_t stride, int
   }
 }
 
+// out[i] = exp(x[i] - shift), shift a scalar or one per element. xsimd's vector exp (a few ulp):
+// std::exp does not vectorize and would make softmax ten times slower than memory.
+template <typename T> T shift_at(T s, int64_t) { return s; }
+template <typename T> T shift_at(const T* s, int64_t i) { return s[i]; }
+template <typename T> xsimd::batch<T> shift_batch(T s, int64_t) { return xsimd::batch<T>(s); }
+template <typename T> xsimd::batch<T> shift_batch(const T* s, int64_t i) {
+  return xsimd::batch<T>::load_unaligned(s + i);
+}
+
+// Also returns the sum of what it wrote (vector lanes of T within kBlock, then double).
+template <typename T, typename Shift> double exp_shifted(const T* x, Shift shift, T* out, int64_t n) {
+  using B = xsimd::batch<T>;
+  constexpr int64_t w = static_cast<int64_t>(B::size);
+  double total = 0;
+  int64_t i = 0;
+  while (i + w <= n) {
+    B acc(T{0});
+    const int64_t end = std::min(n, i + kBlock);
+    for (; i + w <= end; i += w) {
+      const B e = xsimd::exp(B::load_unaligned(x + i) - shift_batch<T>(shift, i));
+      e.store_unaligned(out + i);
+      acc += e;
+    }
+    total += static_cast<double>(xsimd::hadd(acc));
+  }
+  for (; i < n; ++i) {
+    out[i] = std::exp(x[i] - shift_at<T>(shift, i));
+    total += static_cast<double>(out[i]);
+  }
+  return total;
+}
+
+// sum_i exp(x[i] - shift) through a stack buffer.
+template <typename T> double sum_exp(const T* x, T shift, int64_t n) {
+  constexpr int64_t kChunk = 1024;
+  T buf[kChunk];
+  double s = 0;
+  for (int64_t b = 0; b < n; b += kChunk) s += exp_shifted(x + b, shift, buf, std::min(kChunk, n - b));
+  return s;
+}
+
 enum class Soft { Softmax, LogSoftmax };
 
 template <typename T> void softmax_planned(const Plan& p, T* y, Soft kind) {
@@ -340,57 +418,49 @@ template <typename T> void softmax_planned(const Plan& p, T* y, Soft kind) {
       const T* row = x + o * p.r;
       T* out = y + o * p.r;
       const T m = row_max(row, p.r);
-      double s = 0;
-      if (kind == Soft::Softmax) {
-        for (int64_t i = 0; i < p.r; ++i) {
-          out[i] = std::exp(row[i] - m);
-          s += out[i];
-        }
-        const T inv = static_cast<T>(1.0 / s);
+      if (kind == Soft::Softmax) {  // all -inf gives NaN (0/0), as in PyTorch
+        const T inv = static_cast<T>(1.0 / exp_shifted(row, m, out, p.r));
+#pragma omp simd
         for (int64_t i = 0; i < p.r; ++i) out[i] *= inv;
       } else {
         const T shift = shift_of(m);
-        for (int64_t i = 0; i < p.r; ++i) s += std::exp(row[i] - shift);
-        const T log_s = static_cast<T>(std::log(s));
+        const T log_s = static_cast<T>(std::log(exp_shifted(row, shift, out, p.r)));
+#pragma omp simd
         for (int64_t i = 0; i < p.r; ++i) out[i] = (row[i] - shift) - log_s;
       }
     }
     return;
   }
   T m[kTile];
+  T buf[kTile];
   double s[kTile];
+  T t[kTile];
   for (int64_t o = 0; o < p.outer; ++o) {
     for (int64_t j0 = 0; j0 < p.inner; j0 += kTile) {
       const int64_t n = std::min(kTile, p.inner - j0);
       const T* base = x + o * p.r * p.inner + j0;
       T* obase = y + o * p.r * p.inner + j0;
       col_max(base, p.r, p.inner, n, m);
-      std::fill(s, s + n, 0.0);
-      if (kind == Soft::Softmax) {
-        for (int64_t i = 0; i < p.r; ++i) {
-          const T* row = base + i * p.inner;
-          T* out = obase + i * p.inner;
-          for (int64_t j = 0; j < n; ++j) {
-            out[j] = std::exp(row[j] - m[j]);
-            s[j] += out[j];
-          }
-        }
-        for (int64_t j = 0; j < n; ++j) s[j] = 1.0 / s[j];
-        for (int64_t i = 0; i < p.r; ++i) {
-          T* out = obase + i * p.inner;
-          for (int64_t j = 0; j < n; ++j) out[j] *= static_cast<T>(s[j]);
-        }
-      } else {
+      if (kind == Soft::LogSoftmax)
         for (int64_t j = 0; j < n; ++j) m[j] = shift_of(m[j]);
-        for (int64_t i = 0; i < p.r; ++i) {
-          const T* row = base + i * p.inner;
-          for (int64_t j = 0; j < n; ++j) s[j] += std::exp(row[j] - m[j]);
-        }
-        for (int64_t j = 0; j < n; ++j) s[j] = std::log(s[j]);
-        for (int64_t i = 0; i < p.r; ++i) {
-          const T* row = base + i * p.inner;
-          T* out = obase + i * p.inner;
-          for (int64_t j = 0; j < n; ++j) out[j] = (row[j] - m[j]) - static_cast<T>(s[j]);
+      std::fill(s, s + n, 0.0);
+      for (int64_t i = 0; i < p.r; ++i) {
+        T* e = kind == Soft::Softmax ? obase + i * p.inner : buf;
+        exp_shifted<T>(base + i * p.inner, static_cast<const T*>(m), e, n);
+#pragma omp simd
+        for (int64_t j = 0; j < n; ++j) s[j] += e[j];
+      }
+      for (int64_t j = 0; j < n; ++j)
+        t[j] = static_cast<T>(kind == Soft::Softmax ? 1.0 / s[j] : std::log(s[j]));
+      for (int64_t i = 0; i < p.r; ++i) {
+        const T* row = base + i * p.inner;
+        T* out = obase + i * p.inner;
+        if (kind == Soft::Softmax) {
+#pragma omp simd
+          for (int64_t j = 0; j < n; ++j) out[j] *= t[j];
+        } else {
+#pragma omp simd
+          for (int64_t j = 0; j < n; ++j) out[j] = (row[j] - m[j]) - t[j];
         }
       }
     }
@@ -540,13 +610,12 @@ Array logsumexp(const Array& x, const Dims& dims, bool keepdim) {
       for (int64_t o = 0; o < p.outer; ++o) {
         const T* row = xs + o * p.r;
         const T shift = shift_of(row_max(row, p.r));
-        double s = 0;
-        for (int64_t i = 0; i < p.r; ++i) s += std::exp(row[i] - shift);
-        y[o] = static_cast<T>(shift + std::log(s));
+        y[o] = static_cast<T>(shift + std::log(sum_exp(row, shift, p.r)));
       }
       return;
     }
     T m[kTile];
+    T buf[kTile];
     double s[kTile];
     for (int64_t o = 0; o < p.outer; ++o) {
       for (int64_t j0 = 0; j0 < p.inner; j0 += kTile) {
@@ -556,8 +625,9 @@ Array logsumexp(const Array& x, const Dims& dims, bool keepdim) {
         for (int64_t j = 0; j < n; ++j) m[j] = shift_of(m[j]);
         std::fill(s, s + n, 0.0);
         for (int64_t i = 0; i < p.r; ++i) {
-          const T* row = base + i * p.inner;
-          for (int64_t j = 0; j < n; ++j) s[j] += std::exp(row[j] - m[j]);
+          exp_shifted<T>(base + i * p.inner, static_cast<const T*>(m), buf, n);
+#pragma omp simd
+          for (int64_t j = 0; j < n; ++j) s[j] += buf[j];
         }
         for (int64_t j = 0; j < n; ++j) y[o * p.inner + j0 + j] = static_cast<T>(m[j] + std::log(s[j]));
       }

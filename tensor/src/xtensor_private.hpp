@@ -7,11 +7,12 @@
 #define XTENSOR_USE_XSIMD
 #endif
 
-// GCC 12 warns "may be used uninitialized" inside its own AVX-512 intrinsics (the
+// GCC 12 warns "(may be) used uninitialized" inside its own AVX-512 intrinsics (the
 // _mm512_undefined_* idiom) once xsimd inlines them; the warning is located in the intrinsic
 // headers, so silencing it around these includes keeps our code's warnings meaningful.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
 #pragma GCC diagnostic pop
 

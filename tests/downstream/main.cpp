@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdio>
 #include <vector>
+
 #include <xgrad/xgrad.hpp>
 
 int main() {

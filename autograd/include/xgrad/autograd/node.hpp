@@ -43,6 +43,7 @@ class SavedTensor {
   Tensor unpack(const std::shared_ptr<Node>& owner, std::string_view op) const;
   bool defined() const { return value_.defined(); }
   void reset() { *this = SavedTensor(); }
+  std::shared_ptr<Node> take_edge() { return std::move(edge_); }
 
  private:
   Array value_;
@@ -76,7 +77,8 @@ class Node : public std::enable_shared_from_this<Node> {
   using BackwardFn = std::function<Grads(const Backward&)>;
 
   Node(std::string_view name, BackwardFn fn) : name_(name), backward_(std::move(fn)) {}
-  virtual ~Node() = default;
+  // Frees the graph behind this node iteratively: a chain of a million ops must not recurse.
+  virtual ~Node();
 
   std::string_view name() const { return name_; }
   // One edge per input: the node its gradient flows to, null when it needs none.

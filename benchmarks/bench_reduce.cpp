@@ -1,0 +1,81 @@
+// Reductions of a 4096 x 1024 float32 matrix (16 MiB) over axis 0 (down the columns: the
+// strided direction) and axis 1 (along the rows), and over everything. Memory bound: floor
+// >= 5 GB/s in either direction. Bytes counted: the input read once (the output is small).
+#include <benchmark/benchmark.h>
+
+#include <xgrad/xgrad.hpp>
+
+namespace {
+
+constexpr int64_t kRows = 4096, kCols = 1024;
+
+xg::Tensor matrix(bool requires_grad) {
+  xg::Generator gen(7);
+  xg::Tensor t = xg::rand({kRows, kCols}, gen);
+  t.detach_();
+  return requires_grad ? t.requires_grad_() : t;
+}
+
+void BM_Sum_Axis(benchmark::State& state) {
+  const int64_t axis = state.range(0);
+  xg::Tensor x = matrix(false);
+  for (auto _ : state) {
+    xg::Tensor y = xg::sum(x, {axis});
+    benchmark::DoNotOptimize(y.data_ptr<float>());
+  }
+  state.SetBytesProcessed(state.iterations() * kRows * kCols * 4);
+}
+BENCHMARK(BM_Sum_Axis)->ArgName("axis")->Arg(0)->Arg(1)->UseRealTime();
+
+void BM_Sum_All(benchmark::State& state) {
+  xg::Tensor x = matrix(false);
+  for (auto _ : state) {
+    xg::Tensor y = xg::sum(x);
+    benchmark::DoNotOptimize(y.data_ptr<float>());
+  }
+  state.SetBytesProcessed(state.iterations() * kRows * kCols * 4);
+}
+BENCHMARK(BM_Sum_All)->UseRealTime();
+
+void BM_Mean_Axis(benchmark::State& state) {
+  const int64_t axis = state.range(0);
+  xg::Tensor x = matrix(false);
+  for (auto _ : state) {
+    xg::Tensor y = xg::mean(x, {axis});
+    benchmark::DoNotOptimize(y.data_ptr<float>());
+  }
+  state.SetBytesProcessed(state.iterations() * kRows * kCols * 4);
+}
+BENCHMARK(BM_Mean_Axis)->ArgName("axis")->Arg(0)->Arg(1)->UseRealTime();
+
+// Forward + backward: the gradient of a sum is dy broadcast back to [4096, 1024]. Bytes: read the
+// input + write the gradient once (an upper bound if .grad stays a broadcast view).
+void BM_Sum_Axis_FwdBwd(benchmark::State& state) {
+  const int64_t axis = state.range(0);
+  xg::Tensor x = matrix(true);
+  const xg::Tensor dy = xg::ones({axis == 0 ? kCols : kRows});
+  for (auto _ : state) {
+    xg::Tensor y = xg::sum(x, {axis});
+    y.backward(dy);
+    benchmark::DoNotOptimize(x.grad().impl().get());
+    x.set_grad({});
+  }
+  state.SetBytesProcessed(state.iterations() * kRows * kCols * 2 * 4);
+}
+BENCHMARK(BM_Sum_Axis_FwdBwd)->ArgName("axis")->Arg(0)->Arg(1)->UseRealTime();
+
+// The kernel alone (no Tensor, no graph).
+void BM_Kernel_Sum_Axis(benchmark::State& state) {
+  const int64_t axis = state.range(0);
+  const xg::Array x = matrix(false).array();
+  for (auto _ : state) {
+    xg::Array y = xg::kernels::sum(x, {axis}, false);
+    benchmark::DoNotOptimize(y.raw_data());
+  }
+  state.SetBytesProcessed(state.iterations() * kRows * kCols * 4);
+}
+BENCHMARK(BM_Kernel_Sum_Axis)->ArgName("axis")->Arg(0)->Arg(1)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,36 @@
+// nn::functional::linear and dropout (the losses are in loss.cpp).
+#include "xgrad/nn/functional.hpp"
+
+#include <string>
+
+#include "xgrad/tensor/kernels.hpp"
+
+namespace xgrad::nn::functional {
+
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  if (weight.dim() != 2) throw ShapeError("linear: weight must be 2-d [out, in], got shape " + to_string(weight.shape()));
+  if (bias.defined() && (bias.dim() != 1 || bias.size(0) != weight.size(0)))
+    throw ShapeError("linear: bias of shape " + to_string(bias.shape()) + " does not match weight of shape " +
+                     to_string(weight.shape()));
+  const Tensor y = matmul(x, transpose(weight, 0, 1));
+  return bias.defined() ? y + bias : y;
+}
+
+Tensor dropout(const Tensor& x, double p, bool training, Generator& gen) {
+  if (!(p >= 0.0 && p <= 1.0)) throw ValueError("dropout: p must be in [0, 1], got " + std::to_string(p));
+  if (!training || p == 0.0) return x;
+  if (!x.is_floating_point())
+    throw DTypeError("dropout: expected a floating tensor, got " + std::string(dtype_name(x.dtype())));
+  if (p == 1.0) return x * 0.0;
+  // The mask holds 1/(1-p) where an element survives (u < 1 - p) and 0 elsewhere.
+  Array mask = kernels::uniform(x.shape(), 0.0, 1.0, x.dtype(), gen);
+  dispatch_floating("dropout", x.dtype(), [&]<typename T>() {
+    T* m = mask.data<T>();
+    const T keep = static_cast<T>(1.0 - p);
+    const T scale = static_cast<T>(1.0 / (1.0 - p));
+    for (int64_t i = 0, n = mask.numel(); i < n; ++i) m[i] = m[i] < keep ? scale : T(0);
+  });
+  return x * Tensor(std::move(mask));
+}
+
+}  // namespace xgrad::nn::functional
