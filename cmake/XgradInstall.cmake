@@ -11,15 +11,13 @@ set_target_properties(xgrad PROPERTIES EXPORT_NAME xgrad)
 install(TARGETS xgrad EXPORT xgradTargets
         RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
-        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
-        INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+        ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
 
 # Every module's public headers (and ops.def) land side by side under include/xgrad/<module>/,
 # plus the umbrella header include/xgrad/xgrad.hpp.
-foreach(module tensor autograd nn optim data io train)
-  if(IS_DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}/${module}/include")
-    install(DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}/${module}/include/" DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-  endif()
+file(GLOB module_header_dirs LIST_DIRECTORIES true "${CMAKE_CURRENT_SOURCE_DIR}/*/include/xgrad")
+foreach(dir ${module_header_dirs})
+  install(DIRECTORY "${dir}" DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 endforeach()
 install(DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}/include/" DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
 

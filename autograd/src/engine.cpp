@@ -178,7 +178,12 @@ std::vector<Tensor> run_backward(std::string_view api, const std::vector<Tensor>
     for (const auto& child : next) any_child_needed |= child && state[child.get()].needed;
     if (!any_child_needed) continue;
 
-    Grads grads = node->apply(g);
+    Grads grads;
+    try {
+      grads = node->apply(g);
+    } catch (const AnomalyError& e) {  // an op inside the backward formula: name the node too
+      throw AnomalyError(std::string(node->name()) + ": backward produced NaN or Inf (" + e.what() + ")");
+    }
     if (!retain_graph) node->release();
     if (grads.size() != next.size())
       throw AutogradError(std::string(node->name()) + ": backward returned " + std::to_string(grads.size()) +
@@ -212,8 +217,8 @@ void backward(const std::vector<Tensor>& tensors, const std::vector<Tensor>& gra
   run_backward("backward", tensors, grad_tensors, retain_graph, create_graph, nullptr, false);
 }
 
-void Tensor::backward(const Tensor& gradient, bool retain_graph, bool create_graph) const {
-  run_backward("backward", {*this}, {gradient}, retain_graph, create_graph, nullptr, false);
+void Tensor::backward(const Tensor& gradient, std::optional<bool> retain_graph, bool create_graph) const {
+  run_backward("backward", {*this}, {gradient}, retain_graph.value_or(create_graph), create_graph, nullptr, false);
 }
 
 }  // namespace xgrad

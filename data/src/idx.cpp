@@ -1,5 +1,5 @@
-// IDX reader and writer over zlib's gz* file API: gzread inflates a gzip file and passes a plain
-// one through, so one code path reads both; gzopen's "T" mode writes a plain file the same way.
+// IDX reader and writer over zlib: the reader inflates a gzip file and passes a plain one
+// through, so one code path reads both; the writer uses gzopen's "wb" (gzip) or "wbT" (plain).
 #include "xgrad/data/idx.hpp"
 
 #include <zlib.h>
@@ -29,45 +29,30 @@ std::string hex32(uint32_t v) {
   return buf;
 }
 
-class GzFile {
+// Writes through zlib's gz* API: "wb" compresses, "wbT" writes a plain file.
+class GzWriter {
  public:
-  GzFile(const std::string& path, const char* mode, const char* who) : path_(path), who_(who) {
+  GzWriter(const std::string& path, bool gzip) : path_(path) {
     errno = 0;
-    file_ = gzopen(path.c_str(), mode);
-    if (!file_)
-      fail(std::string("cannot open: ") + (errno ? std::strerror(errno) : "zlib could not allocate its state"));
+    file_ = gzopen(path.c_str(), gzip ? "wb" : "wbT");
+    if (!file_) fail(std::string("cannot open: ") + (errno ? std::strerror(errno) : "zlib could not allocate its state"));
   }
-  ~GzFile() {
+  ~GzWriter() {
     if (file_) gzclose(file_);
   }
-  GzFile(const GzFile&) = delete;
-  GzFile& operator=(const GzFile&) = delete;
-
-  [[noreturn]] void fail(const std::string& what) const { throw IOError(who_ + ": " + path_ + ": " + what); }
-
-  // Up to n bytes; fewer only at the end of the data. A damaged stream throws.
-  int64_t read(void* buffer, int64_t n) {
-    int64_t total = 0;
-    auto* out = static_cast<unsigned char*>(buffer);
-    while (total < n) {
-      const auto chunk = static_cast<unsigned>(std::min<int64_t>(n - total, int64_t{1} << 30));
-      const int got = gzread(file_, out + total, chunk);
-      if (got < 0) stream_error();
-      if (got == 0) break;
-      total += got;
-    }
-    int errnum = Z_OK;
-    gzerror(file_, &errnum);
-    if (errnum != Z_OK) stream_error();
-    return total;
-  }
+  GzWriter(const GzWriter&) = delete;
+  GzWriter& operator=(const GzWriter&) = delete;
 
   void write(const void* data, int64_t n) {
     const auto* in = static_cast<const unsigned char*>(data);
     for (int64_t done = 0; done < n;) {
       const auto chunk = static_cast<unsigned>(std::min<int64_t>(n - done, int64_t{1} << 30));
       const int put = gzwrite(file_, in + done, chunk);
-      if (put <= 0) stream_error();
+      if (put <= 0) {
+        int errnum = Z_OK;
+        const char* message = gzerror(file_, &errnum);
+        fail(errnum == Z_ERRNO ? std::string("write error: ") + std::strerror(errno) : std::string(message));
+      }
       done += put;
     }
   }
@@ -78,16 +63,94 @@ class GzFile {
   }
 
  private:
-  [[noreturn]] void stream_error() const {
-    int errnum = Z_OK;
-    const char* message = gzerror(file_, &errnum);
-    if (errnum == Z_ERRNO) fail(std::string("read error: ") + std::strerror(errno));
-    if (errnum == Z_BUF_ERROR) fail("gzip stream error: truncated compressed data (" + std::string(message) + ")");
-    fail("gzip stream error: " + std::string(message));
+  [[noreturn]] void fail(const std::string& what) const { throw IOError("write_idx: " + path_ + ": " + what); }
+  std::string path_;
+  gzFile file_ = nullptr;
+};
+
+// Reads a file, inflating it when it starts with the gzip magic (1f 8b). We drive inflate()
+// ourselves rather than through gzread: gzread reports a stream cut inside its 8-byte trailer
+// as a clean end of file, and a cut file must be an error. Concatenated gzip members are read
+// one after the other, as gunzip does.
+class Reader {
+ public:
+  Reader(const std::string& path, const char* who) : path_(path), who_(who) {
+    errno = 0;
+    file_ = std::fopen(path.c_str(), "rb");
+    if (!file_) fail(std::string("cannot open: ") + std::strerror(errno));
+    fill();
+    gzip_ = in_.size() >= 2 && in_[0] == 0x1f && in_[1] == 0x8b;
+    if (gzip_) {
+      if (inflateInit2(&stream_, 15 + 16) != Z_OK) fail("zlib could not initialise inflate");
+      inflating_ = true;
+    }
+  }
+  ~Reader() {
+    if (inflating_) inflateEnd(&stream_);
+    if (file_) std::fclose(file_);
+  }
+  Reader(const Reader&) = delete;
+  Reader& operator=(const Reader&) = delete;
+
+  [[noreturn]] void fail(const std::string& what) const { throw IOError(who_ + ": " + path_ + ": " + what); }
+
+  // Up to n bytes; fewer only at the end of the data. A damaged stream throws.
+  int64_t read(void* buffer, int64_t n) {
+    auto* out = static_cast<unsigned char*>(buffer);
+    int64_t total = 0;
+    while (total < n) {
+      if (in_pos_ == in_.size() && !fill()) {
+        if (gzip_ && !member_done_) fail("gzip stream error: truncated compressed data (unexpected end of file)");
+        break;
+      }
+      if (!gzip_) {
+        const auto take = static_cast<size_t>(std::min<int64_t>(n - total, static_cast<int64_t>(in_.size() - in_pos_)));
+        std::memcpy(out + total, in_.data() + in_pos_, take);
+        in_pos_ += take;
+        total += static_cast<int64_t>(take);
+        continue;
+      }
+      if (member_done_) {  // more input after a complete member: another member, or garbage
+        if (in_[in_pos_] != 0x1f) fail("gzip stream error: unexpected data after the end of the compressed stream");
+        inflateReset(&stream_);
+        member_done_ = false;
+      }
+      stream_.next_in = in_.data() + in_pos_;
+      stream_.avail_in = static_cast<uInt>(in_.size() - in_pos_);
+      stream_.next_out = out + total;
+      stream_.avail_out = static_cast<uInt>(std::min<int64_t>(n - total, int64_t{1} << 30));
+      const uInt before = stream_.avail_out;
+      const int rc = inflate(&stream_, Z_NO_FLUSH);
+      in_pos_ = in_.size() - stream_.avail_in;
+      total += before - stream_.avail_out;
+      if (rc == Z_STREAM_END) {
+        member_done_ = true;
+      } else if (rc == Z_DATA_ERROR || rc == Z_NEED_DICT) {
+        fail(std::string("gzip stream error: ") + (stream_.msg ? stream_.msg : "corrupt compressed data"));
+      } else if (rc == Z_MEM_ERROR) {
+        fail("gzip stream error: out of memory");
+      }
+    }
+    return total;
+  }
+
+ private:
+  // Refills the input buffer; false at the end of the file.
+  bool fill() {
+    in_.resize(1 << 16);
+    const size_t got = std::fread(in_.data(), 1, in_.size(), file_);
+    if (got == 0 && std::ferror(file_)) fail(std::string("read error: ") + std::strerror(errno));
+    in_.resize(got);
+    in_pos_ = 0;
+    return got > 0;
   }
 
   std::string path_, who_;
-  gzFile file_ = nullptr;
+  std::FILE* file_ = nullptr;
+  std::vector<unsigned char> in_;
+  size_t in_pos_ = 0;
+  bool gzip_ = false, inflating_ = false, member_done_ = false;
+  z_stream stream_{};
 };
 
 void check_readable(const std::string& path, const char* who) {
@@ -101,7 +164,7 @@ void check_readable(const std::string& path, const char* who) {
 
 Tensor read_idx(const std::string& path) {
   check_readable(path, "read_idx");
-  GzFile file(path, "rb", "read_idx");
+  Reader file(path, "read_idx");
   unsigned char header[4];
   const int64_t got = file.read(header, 4);
   if (got < 4) file.fail("truncated: " + std::to_string(got) + " bytes is too short for an IDX header");
@@ -172,7 +235,7 @@ void write_idx(const std::string& path, const Tensor& values, bool gzip) {
   for (int64_t size : values.shape())
     for (int shift = 24; shift >= 0; shift -= 8) header.push_back(static_cast<unsigned char>((size >> shift) & 0xFF));
 
-  GzFile file(path, gzip ? "wb" : "wbT", "write_idx");
+  GzWriter file(path, gzip);
   file.write(header.data(), static_cast<int64_t>(header.size()));
   file.write(bytes.data(), static_cast<int64_t>(bytes.size()));
   file.close();

@@ -8,7 +8,8 @@
 namespace xgrad::nn::functional {
 
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
-  if (weight.dim() != 2) throw ShapeError("linear: weight must be 2-d [out, in], got shape " + to_string(weight.shape()));
+  if (weight.dim() != 2)
+    throw ShapeError("linear: weight must be 2-d [out, in], got shape " + to_string(weight.shape()));
   if (bias.defined() && (bias.dim() != 1 || bias.size(0) != weight.size(0)))
     throw ShapeError("linear: bias of shape " + to_string(bias.shape()) + " does not match weight of shape " +
                      to_string(weight.shape()));

@@ -83,8 +83,8 @@ double xavier_std(const Tensor& t, double gain) {
 double kaiming_std(const char* op, const Tensor& t, double a, FanMode mode, Nonlinearity nonlinearity) {
   const Fans f = calculate_fan_in_and_fan_out(t);
   const int64_t fan = mode == FanMode::FanIn ? f.fan_in : f.fan_out;
-  if (fan == 0) throw ValueError(std::string(op) + ": cannot initialise a tensor with a zero fan, shape " +
-                                 to_string(t.shape()));
+  if (fan == 0)
+    throw ValueError(std::string(op) + ": cannot initialise a tensor with a zero fan, shape " + to_string(t.shape()));
   return calculate_gain(nonlinearity, a) / std::sqrt(static_cast<double>(fan));
 }
 }  // namespace
@@ -108,8 +108,8 @@ Tensor kaiming_uniform_(const Tensor& t, double a, FanMode mode, Nonlinearity no
 
 Tensor kaiming_normal_(const Tensor& t, double a, FanMode mode, Nonlinearity nonlinearity, Generator& gen) {
   check("kaiming_normal_", t);
-  return assign(t, kernels::normal(t.shape(), 0.0, kaiming_std("kaiming_normal_", t, a, mode, nonlinearity),
-                                   t.dtype(), gen));
+  return assign(
+      t, kernels::normal(t.shape(), 0.0, kaiming_std("kaiming_normal_", t, a, mode, nonlinearity), t.dtype(), gen));
 }
 
 }  // namespace xgrad::nn::init

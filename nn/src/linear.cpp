@@ -29,8 +29,8 @@ void Linear::reset_parameters() {
 Tensor Linear::forward(const Tensor& x) {
   if (!weight.defined()) throw ValueError("Linear: forward of an empty (default-constructed) layer");
   if (x.dim() == 0 || x.size(-1) != options_.in)
-    throw ShapeError("Linear: input of shape " + xgrad::to_string(x.shape()) + " does not end in in_features=" +
-                     std::to_string(options_.in));
+    throw ShapeError("Linear: input of shape " + xgrad::to_string(x.shape()) +
+                     " does not end in in_features=" + std::to_string(options_.in));
   return functional::linear(x, weight, bias);
 }
 

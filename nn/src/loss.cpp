@@ -43,9 +43,7 @@ void check_pair(const char* op, const Tensor& input, const Tensor& target) {
                      to_string(target.shape()) + " differ");
 }
 
-Tensor weighted(const Tensor& loss, const Tensor& weight) {
-  return weight.defined() ? loss * weight.detach() : loss;
-}
+Tensor weighted(const Tensor& loss, const Tensor& weight) { return weight.defined() ? loss * weight.detach() : loss; }
 
 // log(x) clamped below at -100 as PyTorch's BCE does. The inner where keeps log and its backward
 // finite where x is (nearly) 0; the outer one gives those elements -100 and a zero gradient.
@@ -124,8 +122,8 @@ namespace {
 // The layout shared by nll_loss and cross_entropy: input [N, C, d...] (a 1-d [C] input is
 // treated as [1, C]) and int64 targets [N, d...].
 struct ClassLayout {
-  Tensor input;   // at least 2-d, classes along dim 1
-  Array target;   // int64, contiguous, input's shape without dim 1
+  Tensor input;    // at least 2-d, classes along dim 1
+  Array target;    // int64, contiguous, input's shape without dim 1
   bool unbatched;  // the caller passed a 1-d input and a 0-d target
   int64_t classes;
 };
@@ -169,7 +167,8 @@ Picked pick(const char* op, const ClassLayout& l, const Tensor& weight, int64_t 
   }
   int64_t ignored = 0;
   for (int64_t i = 0; i < n; ++i) {
-    if (t[i] == ignore_index) ++ignored;
+    if (t[i] == ignore_index)
+      ++ignored;
     else if (t[i] < 0 || t[i] >= l.classes)
       throw IndexError(std::string(op) + ": target " + std::to_string(t[i]) + " is out of range for " +
                        std::to_string(l.classes) + " classes");

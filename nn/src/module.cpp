@@ -2,17 +2,17 @@
 // summary.cpp, next to the tracing they share.)
 #include "xgrad/nn/module.hpp"
 
-#include <cxxabi.h>
-
 #include <cstdlib>
 #include <ostream>
 #include <sstream>
 #include <typeinfo>
 #include <unordered_set>
 
+#include <cxxabi.h>
+
+#include "module_access.hpp"
 #include "xgrad/autograd/grad_mode.hpp"
 #include "xgrad/autograd/node.hpp"
-#include "module_access.hpp"
 
 namespace xgrad::nn {
 
@@ -33,9 +33,12 @@ std::string Module::type_name() const {
   int depth = 0;
   size_t start = 0;
   for (size_t i = 0; i < name.size(); ++i) {
-    if (name[i] == '<') ++depth;
-    else if (name[i] == '>') --depth;
-    else if (depth == 0 && name[i] == ':' && i + 1 < name.size() && name[i + 1] == ':') start = i + 2;
+    if (name[i] == '<')
+      ++depth;
+    else if (name[i] == '>')
+      --depth;
+    else if (depth == 0 && name[i] == ':' && i + 1 < name.size() && name[i + 1] == ':')
+      start = i + 2;
   }
   return name.substr(start);
 }
@@ -112,8 +115,7 @@ template <class Fn> void walk(detail::ModuleState& root, bool recurse, Fn&& fn) 
 }
 
 template <class Member>
-std::vector<std::pair<std::string, Tensor>> named_tensors(detail::ModuleState& root, bool recurse,
-                                                          Member member) {
+std::vector<std::pair<std::string, Tensor>> named_tensors(detail::ModuleState& root, bool recurse, Member member) {
   std::vector<std::pair<std::string, Tensor>> out;
   std::unordered_set<const TensorImpl*> seen;
   walk(root, recurse, [&](const std::string& prefix, const detail::ModuleState& s) {
@@ -147,9 +149,7 @@ std::vector<std::shared_ptr<Module>> Module::children() const {
   return out;
 }
 
-std::vector<std::pair<std::string, std::shared_ptr<Module>>> Module::named_children() const {
-  return state_->children;
-}
+std::vector<std::pair<std::string, std::shared_ptr<Module>>> Module::named_children() const { return state_->children; }
 
 std::vector<std::pair<std::string, Module*>> Module::named_modules() {
   std::vector<std::pair<std::string, Module*>> out;
@@ -161,7 +161,8 @@ std::vector<std::pair<std::string, Module*>> Module::named_modules() {
     if (!seen.insert(module->state_.get()).second) continue;
     out.emplace_back(prefix, module);
     const auto& kids = module->state_->children;
-    for (auto it = kids.rbegin(); it != kids.rend(); ++it) stack.emplace_back(join(prefix, it->first), it->second.get());
+    for (auto it = kids.rbegin(); it != kids.rend(); ++it)
+      stack.emplace_back(join(prefix, it->first), it->second.get());
   }
   return out;
 }

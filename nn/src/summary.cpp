@@ -7,9 +7,9 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "module_access.hpp"
 #include "xgrad/autograd/grad_mode.hpp"
 #include "xgrad/nn/module.hpp"
-#include "module_access.hpp"
 
 namespace xgrad::nn {
 
@@ -115,7 +115,8 @@ std::string Module::summary(const Shape& input_shape) {
     int64_t params = 0;
     if (it != by_state.end() && !counted[r.module]) params = count(it->second.second->parameters());
     counted[r.module] = true;
-    rows.push_back({name.empty() ? r.type : name + " (" + r.type + ")", xgrad::to_string(r.output), with_commas(params)});
+    rows.push_back(
+        {name.empty() ? r.type : name + " (" + r.type + ")", xgrad::to_string(r.output), with_commas(params)});
   }
 
   const auto all = parameters();
@@ -134,13 +135,14 @@ std::string Module::summary(const Shape& input_shape) {
   std::ostringstream os;
   os << "Model: \"" << type_name() << "\"\n";
   os << std::string(width, '_') << "\n";
-  os << " " << pad_right("Layer (type)", w_layer) << pad_right("Output Shape", w_shape)
-     << pad_left("Param #", w_params) << "\n";
+  os << " " << pad_right("Layer (type)", w_layer) << pad_right("Output Shape", w_shape) << pad_left("Param #", w_params)
+     << "\n";
   os << std::string(width, '=') << "\n";
   for (const Row& r : rows)
     os << " " << pad_right(r.layer, w_layer) << pad_right(r.shape, w_shape) << pad_left(r.params, w_params) << "\n";
   os << std::string(width, '=') << "\n";
-  os << "Input shape: " << xgrad::to_string(input_shape) << ", output shape: " << xgrad::to_string(output.shape()) << "\n";
+  os << "Input shape: " << xgrad::to_string(input_shape) << ", output shape: " << xgrad::to_string(output.shape())
+     << "\n";
   os << "Total params: " << with_commas(total) << "\n";
   os << "Trainable params: " << with_commas(trainable) << "\n";
   os << "Non-trainable params: " << with_commas(total - trainable) << "\n";

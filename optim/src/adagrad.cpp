@@ -46,9 +46,8 @@ void Adagrad::step() {
       const Step st{group.lr / (1.0 + static_cast<double>(s.step - 1) * options_.lr_decay), group.weight_decay,
                     options_.eps, options_.maximize};
       Array& sum = buffer(s, 0, param, options_.initial_accumulator_value);
-      detail::update_param("Adagrad", param, [&]<typename T>(T* p, const T* g, int64_t n) {
-        adagrad<T>(p, g, sum.data<T>(), n, st);
-      });
+      detail::update_param("Adagrad", param,
+                           [&]<typename T>(T* p, const T* g, int64_t n) { adagrad<T>(p, g, sum.data<T>(), n, st); });
     }
   }
 }

@@ -28,9 +28,7 @@ void Adam::check_group(const ParamGroup& group) const {
 }
 
 namespace {
-AdamOptions as_adam(const AdamWOptions& o) {
-  return {o.lr, o.betas, o.eps, o.weight_decay, o.amsgrad, o.maximize};
-}
+AdamOptions as_adam(const AdamWOptions& o) { return {o.lr, o.betas, o.eps, o.weight_decay, o.amsgrad, o.maximize}; }
 
 struct Step {
   double lr, beta1, beta2, eps, weight_decay;
@@ -41,19 +39,25 @@ struct Step {
 
 // Kingma & Ba (2015), Algorithm 1 (+ Reddi et al. 2018 AMSGrad; Loshchilov & Hutter 2019 decoupled decay):
 // m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
-template <typename T> void adam(T* p, const T* grad, T* m, T* v, T* vmax, int64_t n, const Step& s) {
+// Branch-free body (the options become factors) so that the loop vectorises.
+template <typename T, bool kAmsgrad> void adam(T* __restrict p, const T* __restrict grad, T* __restrict m,
+                                               T* __restrict v, T* __restrict vmax, int64_t n, const Step& s) {
   const T b1 = static_cast<T>(s.beta1), b2 = static_cast<T>(s.beta2), eps = static_cast<T>(s.eps);
-  const T wd = static_cast<T>(s.weight_decay), decay = static_cast<T>(1.0 - s.lr * s.weight_decay);
+  const T sign = s.maximize ? T(-1) : T(1);
+  const T l2 = s.decoupled ? T(0) : static_cast<T>(s.weight_decay);
+  const T decay = s.decoupled ? static_cast<T>(1.0 - s.lr * s.weight_decay) : T(1);
   const T step_size = static_cast<T>(s.step_size), bc2_sqrt = static_cast<T>(s.bc2_sqrt);
+#pragma omp simd
   for (int64_t i = 0; i < n; ++i) {
-    T g = s.maximize ? -grad[i] : grad[i];
-    if (s.decoupled) p[i] *= decay;
-    else if (s.weight_decay != 0) g += wd * p[i];
-    m[i] += (T(1) - b1) * (g - m[i]);  // PyTorch's lerp form of b1 m + (1 - b1) g
-    v[i] = b2 * v[i] + (T(1) - b2) * g * g;
-    T second = v[i];
-    if (vmax != nullptr) second = vmax[i] = std::max(vmax[i], v[i]);
-    p[i] -= step_size * (m[i] / (std::sqrt(second) / bc2_sqrt + eps));
+    const T pi = p[i] * decay;
+    const T g = sign * grad[i] + l2 * p[i];
+    const T mi = m[i] + (T(1) - b1) * (g - m[i]);  // PyTorch's lerp form of b1 m + (1 - b1) g
+    const T vi = b2 * v[i] + (T(1) - b2) * g * g;
+    m[i] = mi;
+    v[i] = vi;
+    T second = vi;
+    if constexpr (kAmsgrad) second = vmax[i] = std::max(vmax[i], vi);
+    p[i] = pi - step_size * (mi / (std::sqrt(second) / bc2_sqrt + eps));
   }
 }
 }  // namespace
@@ -68,14 +72,23 @@ void Adam::step() {
       ParamState& s = state(param);
       ++s.step;
       const double t = static_cast<double>(s.step);
-      const Step st{group.lr, beta1, beta2, options_.eps, group.weight_decay,
-                    group.lr / (1.0 - std::pow(beta1, t)), std::sqrt(1.0 - std::pow(beta2, t)), decoupled_,
+      const Step st{group.lr,
+                    beta1,
+                    beta2,
+                    options_.eps,
+                    group.weight_decay,
+                    group.lr / (1.0 - std::pow(beta1, t)),
+                    std::sqrt(1.0 - std::pow(beta2, t)),
+                    decoupled_,
                     options_.maximize};
       Array& m = buffer(s, 0, param);
       Array& v = buffer(s, 1, param);
       Array* vmax = options_.amsgrad ? &buffer(s, 2, param) : nullptr;
       detail::update_param(name().c_str(), param, [&]<typename T>(T* p, const T* g, int64_t n) {
-        adam<T>(p, g, m.data<T>(), v.data<T>(), vmax ? vmax->data<T>() : nullptr, n, st);
+        if (vmax != nullptr)
+          adam<T, true>(p, g, m.data<T>(), v.data<T>(), vmax->data<T>(), n, st);
+        else
+          adam<T, false>(p, g, m.data<T>(), v.data<T>(), nullptr, n, st);
       });
     }
   }

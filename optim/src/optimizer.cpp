@@ -58,8 +58,10 @@ Optimizer::ParamState& Optimizer::state(const Tensor& param) {
 
 Array& Optimizer::buffer(ParamState& s, size_t i, const Tensor& param, double fill) {
   Array& b = s.buffers[i];
-  if (!b.defined()) b = kernels::full(param.shape(), fill, param.dtype());
-  else if (b.dtype() != param.dtype()) b = b.to(param.dtype()).contiguous();  // the model was cast since
+  if (!b.defined())
+    b = kernels::full(param.shape(), fill, param.dtype());
+  else if (b.dtype() != param.dtype())
+    b = b.to(param.dtype()).contiguous();  // the model was cast since
   return b;
 }
 

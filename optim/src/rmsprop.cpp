@@ -31,23 +31,29 @@ struct Step {
 // Hinton (2012), lecture 6e; centered: Graves (2013), eq. 38-45. v = a v + (1 - a) g^2;
 // centered: ga = a ga + (1 - a) g, d = sqrt(v - ga^2) + eps, else d = sqrt(v) + eps;
 // momentum: b = mu b + g / d, p -= lr b; else p -= lr g / d.
-template <typename T> void rmsprop(T* p, const T* grad, T* v, T* buf, T* ga, int64_t n, const Step& s) {
+template <typename T, bool kCentered, bool kMomentum> void rmsprop(T* __restrict p, const T* __restrict grad,
+                                                                   T* __restrict v, T* __restrict buf, T* __restrict ga,
+                                                                   int64_t n, const Step& s) {
   const T lr = static_cast<T>(s.lr), a = static_cast<T>(s.alpha), eps = static_cast<T>(s.eps);
   const T wd = static_cast<T>(s.weight_decay), mu = static_cast<T>(s.momentum);
+  const T sign = s.maximize ? T(-1) : T(1);
+#pragma omp simd
   for (int64_t i = 0; i < n; ++i) {
-    T g = s.maximize ? -grad[i] : grad[i];
-    if (s.weight_decay != 0) g += wd * p[i];
-    v[i] = a * v[i] + (T(1) - a) * g * g;
+    const T g = sign * grad[i] + wd * p[i];
+    const T vi = a * v[i] + (T(1) - a) * g * g;
+    v[i] = vi;
     T avg;
-    if (ga != nullptr) {
-      ga[i] += (T(1) - a) * (g - ga[i]);  // PyTorch's lerp form
-      avg = std::sqrt(v[i] - ga[i] * ga[i]) + eps;
+    if constexpr (kCentered) {
+      const T gai = ga[i] + (T(1) - a) * (g - ga[i]);  // PyTorch's lerp form
+      ga[i] = gai;
+      avg = std::sqrt(vi - gai * gai) + eps;
     } else {
-      avg = std::sqrt(v[i]) + eps;
+      avg = std::sqrt(vi) + eps;
     }
-    if (buf != nullptr) {
-      buf[i] = mu * buf[i] + g / avg;
-      p[i] -= lr * buf[i];
+    if constexpr (kMomentum) {
+      const T b = mu * buf[i] + g / avg;
+      buf[i] = b;
+      p[i] -= lr * b;
     } else {
       p[i] -= lr * (g / avg);
     }
@@ -68,7 +74,17 @@ void RMSprop::step() {
       Array* buf = group.momentum > 0 ? &buffer(s, 1, param) : nullptr;
       Array* ga = options_.centered ? &buffer(s, 2, param) : nullptr;
       detail::update_param("RMSprop", param, [&]<typename T>(T* p, const T* g, int64_t n) {
-        rmsprop<T>(p, g, v.data<T>(), buf ? buf->data<T>() : nullptr, ga ? ga->data<T>() : nullptr, n, st);
+        T* vp = v.data<T>();
+        T* bp = buf ? buf->data<T>() : nullptr;
+        T* gp = ga ? ga->data<T>() : nullptr;
+        if (gp && bp)
+          rmsprop<T, true, true>(p, g, vp, bp, gp, n, st);
+        else if (gp)
+          rmsprop<T, true, false>(p, g, vp, bp, gp, n, st);
+        else if (bp)
+          rmsprop<T, false, true>(p, g, vp, bp, gp, n, st);
+        else
+          rmsprop<T, false, false>(p, g, vp, bp, gp, n, st);
       });
     }
   }

@@ -51,8 +51,8 @@ void SGD::step() {
       if (!param.grad().defined()) continue;
       ParamState& s = state(param);
       ++s.step;
-      Step st{group.lr, group.weight_decay, group.momentum, options_.dampening, options_.nesterov, options_.maximize,
-              false};
+      Step st{group.lr,          group.weight_decay, group.momentum, options_.dampening,
+              options_.nesterov, options_.maximize,  false};
       Array* buf = nullptr;
       if (group.momentum != 0) {
         st.first = !s.buffers[0].defined();

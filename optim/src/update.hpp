@@ -18,7 +18,8 @@ template <class Fn> void update_param(const char* op, const Tensor& param, Fn&& 
   if (!g.is_contiguous()) g = g.contiguous();
   const bool direct = p.is_contiguous();
   const Array work = direct ? p : p.contiguous();
-  dispatch_floating(op, p.dtype(), [&]<typename T>() { fn.template operator()<T>(work.data<T>(), g.data<T>(), p.numel()); });
+  dispatch_floating(op, p.dtype(),
+                    [&]<typename T>() { fn.template operator()<T>(work.data<T>(), g.data<T>(), p.numel()); });
   if (!direct) kernels::copy_(p, work);
   p.bump_version();
 }

@@ -39,12 +39,14 @@ Array full(const Shape& shape, double value, DType dtype) {
 }
 
 Array arange(double start, double end, double step, DType dtype) {
-  if (step == 0 || !std::isfinite(step)) throw ValueError("arange: step must be finite and nonzero, got " + std::to_string(step));
+  if (step == 0 || !std::isfinite(step))
+    throw ValueError("arange: step must be finite and nonzero, got " + std::to_string(step));
   if (!std::isfinite(start) || !std::isfinite(end))
-    throw ValueError("arange: start and end must be finite, got " + std::to_string(start) + " and " + std::to_string(end));
-  if ((end - start) * step < 0)
-    throw ValueError("arange: the step " + std::to_string(step) + " does not go from " + std::to_string(start) + " to " +
+    throw ValueError("arange: start and end must be finite, got " + std::to_string(start) + " and " +
                      std::to_string(end));
+  if ((end - start) * step < 0)
+    throw ValueError("arange: the step " + std::to_string(step) + " does not go from " + std::to_string(start) +
+                     " to " + std::to_string(end));
   const auto n = static_cast<int64_t>(std::ceil((end - start) / step));
   return generate({n}, dtype, [start, step](int64_t i) { return start + static_cast<double>(i) * step; });
 }
@@ -68,9 +70,11 @@ Array eye(int64_t n, int64_t m, DType dtype) {
 
 Array uniform(const Shape& shape, double low, double high, DType dtype, Generator& gen) {
   check_shape("uniform", shape);
-  if (!is_floating(dtype)) throw DTypeError("uniform: expected a floating dtype, got " + std::string(dtype_name(dtype)));
+  if (!is_floating(dtype))
+    throw DTypeError("uniform: expected a floating dtype, got " + std::string(dtype_name(dtype)));
   if (!(low <= high) || !std::isfinite(high - low))
-    throw ValueError("uniform: expected finite low <= high, got " + std::to_string(low) + " and " + std::to_string(high));
+    throw ValueError("uniform: expected finite low <= high, got " + std::to_string(low) + " and " +
+                     std::to_string(high));
   const double width = high - low;
   return dispatch_floating("uniform", dtype, [&]<typename T>() {
     // Rounding to T can reach `high`; those draws move to the largest value below it.
@@ -140,7 +144,8 @@ void copy_(const Array& dst, const Array& src) {
     dst.bump_version();
     return;
   }
-  const Array s = src.storage() == dst.storage() ? src.clone() : src;
+  Array src_copy;
+  const Array& s = src.storage() == dst.storage() ? (src_copy = src.clone()) : src;
   if (dst.is_contiguous() && s.is_contiguous() && s.shape() == dst.shape() && s.dtype() == dst.dtype()) {
     std::memcpy(dst.raw_data(), s.raw_data(), static_cast<size_t>(dst.numel()) * itemsize(dst.dtype()));
   } else {

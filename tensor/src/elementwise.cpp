@@ -82,9 +82,7 @@ template <typename T> Array unary_floating(Unary op, const Array& x) {
     case Unary::Relu:  // NaN < 0 is false, so NaN propagates as in PyTorch
       return map_floating<T>(x, [](B v) { return xsimd::select(v < B(0), B(0), v); });
     case Unary::Gelu:
-      return map_floating<T>(x, [](B v) {
-        return B(0.5) * v * (B(1) + xsimd::erf(v * B(T(0.70710678118654752440))));
-      });
+      return map_floating<T>(x, [](B v) { return B(0.5) * v * (B(1) + xsimd::erf(v * B(T(0.70710678118654752440)))); });
     case Unary::GeluTanh:
       return map_floating<T>(x, [](B v) {
         const B inner = B(T(0.79788456080286535588)) * (v + B(T(0.044715)) * v * v * v);
@@ -139,16 +137,22 @@ bool is_logical(Binary op) { return op >= Binary::LogicalAnd; }
 
 // The scalar function of a binary op on compute type T, result type R.
 template <typename T> T apply_max(T x, T y) {
-  if constexpr (std::is_floating_point_v<T>) return (x != x || x > y) ? x : y;  // NaN propagates
-  else return x > y ? x : y;
+  if constexpr (std::is_floating_point_v<T>)
+    return (x != x || x > y) ? x : y;  // NaN propagates
+  else
+    return x > y ? x : y;
 }
 template <typename T> T apply_min(T x, T y) {
-  if constexpr (std::is_floating_point_v<T>) return (x != x || x < y) ? x : y;
-  else return x < y ? x : y;
+  if constexpr (std::is_floating_point_v<T>)
+    return (x != x || x < y) ? x : y;
+  else
+    return x < y ? x : y;
 }
 template <typename T> T apply_pow(T x, T y) {
-  if constexpr (std::is_floating_point_v<T>) return std::pow(x, y);
-  else return static_cast<T>(ipow(static_cast<int64_t>(x), static_cast<int64_t>(y)));
+  if constexpr (std::is_floating_point_v<T>)
+    return std::pow(x, y);
+  else
+    return static_cast<T>(ipow(static_cast<int64_t>(x), static_cast<int64_t>(y)));
 }
 
 // Calls `run(functor, result_dtype_tag)` with the functor of `op` on T; bool-valued ops give R = bool.
@@ -171,8 +175,7 @@ template <typename T, typename Run> void with_binary_fn(Binary op, Run&& run) {
     case Binary::Ge: return run.template operator()<bool>([](T x, T y) { return x >= y; });
     case Binary::LogicalAnd: return run.template operator()<bool>([](T x, T y) { return x != T{} && y != T{}; });
     case Binary::LogicalOr: return run.template operator()<bool>([](T x, T y) { return x != T{} || y != T{}; });
-    case Binary::LogicalXor:
-      return run.template operator()<bool>([](T x, T y) { return (x != T{}) != (y != T{}); });
+    case Binary::LogicalXor: return run.template operator()<bool>([](T x, T y) { return (x != T{}) != (y != T{}); });
   }
   throw ValueError("binary: op " + std::string(name(op)) + " is not defined on " + std::string(dtype_name(dtype_v<T>)));
 }
@@ -188,9 +191,7 @@ DType compute_dtype(Binary op, DType a, DType b) {
   return t;
 }
 
-DType result_dtype(Binary op, DType compute) {
-  return is_comparison(op) || is_logical(op) ? kBool : compute;
-}
+DType result_dtype(Binary op, DType compute) { return is_comparison(op) || is_logical(op) ? kBool : compute; }
 
 }  // namespace
 
@@ -296,10 +297,12 @@ Array pow_scalar(const Array& x, double e) {
 
 Array binary(Binary op, const Array& a, const Array& b) {
   Shape broadcast;
-  const Shape& shape = a.shape() == b.shape() ? a.shape() : (broadcast = broadcast_shapes(name(op), a.shape(), b.shape()));
+  const Shape& shape =
+      a.shape() == b.shape() ? a.shape() : (broadcast = broadcast_shapes(name(op), a.shape(), b.shape()));
   const DType ct = compute_dtype(op, a.dtype(), b.dtype());
-  const Array ac = a.dtype() == ct ? a : a.to(ct);
-  const Array bc = b.dtype() == ct ? b : b.to(ct);
+  Array a_converted, b_converted;  // only filled when a dtype changes; no handle copies otherwise
+  const Array& ac = a.dtype() == ct ? a : (a_converted = a.to(ct));
+  const Array& bc = b.dtype() == ct ? b : (b_converted = b.to(ct));
   Array out(shape, result_dtype(op, ct));
   dispatch(ct, [&]<typename T>() {
     with_binary_fn<T>(op, [&]<typename R>(auto f) { detail::binary_loop<R, T, T>(out, ac, bc, f); });
@@ -309,7 +312,7 @@ Array binary(Binary op, const Array& a, const Array& b) {
 
 void binary_(Binary op, const Array& a, const Array& b) {
   const std::string op_name = std::string(name(op)) + "_";
-  if (broadcast_shapes(op_name, a.shape(), b.shape()) != a.shape())
+  if (a.shape() != b.shape() && broadcast_shapes(op_name, a.shape(), b.shape()) != a.shape())
     throw ShapeError(op_name + ": shape " + to_string(b.shape()) + " cannot broadcast to the in-place shape " +
                      to_string(a.shape()));
   if (is_comparison(op) || is_logical(op)) {  // the bool result, stored in a's dtype
@@ -321,9 +324,12 @@ void binary_(Binary op, const Array& a, const Array& b) {
     throw DTypeError(op_name + ": the result type " + std::string(dtype_name(ct)) +
                      " cannot be stored in a tensor of dtype " + std::string(dtype_name(a.dtype())));
   // b may alias a (x += x.t()): read from a copy unless it is the very same view.
-  const bool same_view = b.storage() == a.storage() && b.offset() == a.offset() && b.strides() == a.strides() &&
-                         b.shape() == a.shape();
-  Array bc = b.dtype() != a.dtype() ? b.to(a.dtype()) : (b.storage() == a.storage() && !same_view ? b.clone() : b);
+  const bool same_view =
+      b.storage() == a.storage() && b.offset() == a.offset() && b.strides() == a.strides() && b.shape() == a.shape();
+  Array b_copy;
+  const Array& bc = b.dtype() != a.dtype()                     ? (b_copy = b.to(a.dtype()))
+                    : b.storage() == a.storage() && !same_view ? (b_copy = b.clone())
+                                                               : b;
   dispatch(a.dtype(), [&]<typename T>() {
     with_binary_fn<T>(op, [&]<typename R>(auto f) {
       if constexpr (std::is_same_v<R, T>) detail::binary_loop<T, T, T>(a, a, bc, f);
@@ -335,16 +341,19 @@ void binary_(Binary op, const Array& a, const Array& b) {
 Array binary_scalar(Binary op, const Array& a, double s) {
   if (op == Binary::Pow) return pow_scalar(a, s);
   DType ct = a.dtype();
-  if (is_logical(op)) ct = kBool;
-  else if (is_comparison(op) && !is_floating(ct)) ct = is_integral_value(s) ? kInt64 : kFloat64;  // compare exactly
-  else ct = compute_dtype(op, a.dtype(), a.dtype());
-  const Array ac = a.dtype() == ct ? a : a.to(ct);
+  if (is_logical(op))
+    ct = kBool;
+  else if (is_comparison(op) && !is_floating(ct))
+    ct = is_integral_value(s) ? kInt64 : kFloat64;  // compare exactly
+  else
+    ct = compute_dtype(op, a.dtype(), a.dtype());
+  Array a_converted;
+  const Array& ac = a.dtype() == ct ? a : (a_converted = a.to(ct));
   return dispatch(ct, [&]<typename T>() {
     const T sv = static_cast<T>(s);
     Array out;
-    with_binary_fn<T>(op, [&]<typename R>(auto f) {
-      out = map1<T, R>(ac, dtype_v<R>, [f, sv](T v) { return f(v, sv); });
-    });
+    with_binary_fn<T>(op,
+                      [&]<typename R>(auto f) { out = map1<T, R>(ac, dtype_v<R>, [f, sv](T v) { return f(v, sv); }); });
     return out;
   });
 }
@@ -354,7 +363,9 @@ Array where(const Array& condition, const Array& a, const Array& b) {
     throw DTypeError("where: condition must be bool, got " + std::string(dtype_name(condition.dtype())));
   const Shape shape = broadcast_shapes("where", broadcast_shapes("where", condition.shape(), a.shape()), b.shape());
   const DType t = promote(a.dtype(), b.dtype());
-  const Array ac = a.to(t), bc = b.to(t);
+  Array a_converted, b_converted;
+  const Array& ac = a.dtype() == t ? a : (a_converted = a.to(t));
+  const Array& bc = b.dtype() == t ? b : (b_converted = b.to(t));
   Array out(shape, t);
   dispatch(t, [&]<typename T>() {
     detail::ternary_loop<T, bool, T, T>(out, condition, ac, bc, [](bool c, T x, T y) { return c ? x : y; });
@@ -366,7 +377,8 @@ Array masked_fill(const Array& a, const Array& mask, double value) {
   if (mask.dtype() != kBool)
     throw DTypeError("masked_fill: mask must be bool, got " + std::string(dtype_name(mask.dtype())));
   Shape broadcast;
-  const Shape& shape = a.shape() == mask.shape() ? a.shape() : (broadcast = broadcast_shapes("masked_fill", a.shape(), mask.shape()));
+  const Shape& shape =
+      a.shape() == mask.shape() ? a.shape() : (broadcast = broadcast_shapes("masked_fill", a.shape(), mask.shape()));
   Array out(shape, a.dtype());
   dispatch(a.dtype(), [&]<typename T>() {
     const T v = static_cast<T>(value);
@@ -379,16 +391,16 @@ Array mul_mask(const Array& g, const Array& x, Binary compare, double threshold)
   if (!is_comparison(compare))
     throw ValueError("mul_mask: compare must be a comparison, got " + std::string(name(compare)));
   Shape broadcast;
-  const Shape& shape = g.shape() == x.shape() ? g.shape() : (broadcast = broadcast_shapes("mul_mask", g.shape(), x.shape()));
+  const Shape& shape =
+      g.shape() == x.shape() ? g.shape() : (broadcast = broadcast_shapes("mul_mask", g.shape(), x.shape()));
   Array out(shape, g.dtype());
   dispatch(g.dtype(), [&]<typename G>() {
     dispatch(x.dtype(), [&]<typename X>() {
       // Compared in double: exact for float32, float64 and int64 values.
       with_binary_fn<double>(compare, [&]<typename R>(auto cmp) {
         if constexpr (std::is_same_v<R, bool>)
-          detail::binary_loop<G, G, X>(out, g, x, [cmp, threshold](G gv, X xv) {
-            return cmp(static_cast<double>(xv), threshold) ? gv : G{};
-          });
+          detail::binary_loop<G, G, X>(
+              out, g, x, [cmp, threshold](G gv, X xv) { return cmp(static_cast<double>(xv), threshold) ? gv : G{}; });
       });
     });
   });
@@ -399,20 +411,20 @@ bool has_nonfinite(const Array& x) {
   if (!is_floating(x.dtype())) return false;
   return dispatch_floating("has_nonfinite", x.dtype(), [&]<typename T>() {
     bool bad = false;
-    detail::for_each_run<1>(x.shape(), {x.strides()}, {static_cast<char*>(x.raw_data())}, {sizeof(T)},
-                            [&](const detail::Run<1>& r) {
-                              if (bad) return;
-                              const char* p = r.ptr[0];
-                              bool run_bad = false;  // branch-free so the loop vectorizes
-                              if (r.stride[0] == sizeof(T)) {
-                                const T* q = reinterpret_cast<const T*>(p);
-                                for (int64_t i = 0; i < r.n; ++i) run_bad |= !(std::abs(q[i]) <= std::numeric_limits<T>::max());
-                              } else {
-                                for (int64_t i = 0; i < r.n; ++i, p += r.stride[0])
-                                  run_bad |= !(std::abs(*reinterpret_cast<const T*>(p)) <= std::numeric_limits<T>::max());
-                              }
-                              bad = run_bad;
-                            });
+    detail::for_each_run<1>(
+        x.shape(), {x.strides()}, {static_cast<char*>(x.raw_data())}, {sizeof(T)}, [&](const detail::Run<1>& r) {
+          if (bad) return;
+          const char* p = r.ptr[0];
+          bool run_bad = false;  // branch-free so the loop vectorizes
+          if (r.stride[0] == sizeof(T)) {
+            const T* q = reinterpret_cast<const T*>(p);
+            for (int64_t i = 0; i < r.n; ++i) run_bad |= !(std::abs(q[i]) <= std::numeric_limits<T>::max());
+          } else {
+            for (int64_t i = 0; i < r.n; ++i, p += r.stride[0])
+              run_bad |= !(std::abs(*reinterpret_cast<const T*>(p)) <= std::numeric_limits<T>::max());
+          }
+          bad = run_bad;
+        });
     return bad;
   });
 }

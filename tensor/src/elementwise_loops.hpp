@@ -41,8 +41,9 @@ template <typename T, typename R, typename F> Array map1(const Array& x, DType o
     for (int64_t i = 0; i < n; ++i) o[i] = f(p[i]);
     return out;
   }
-  for_each_run<2>(x.shape(), {out.strides(), x.strides()}, {static_cast<char*>(out.raw_data()), static_cast<char*>(x.raw_data())},
-                  {sizeof(R), sizeof(T)}, [&](const Run<2>& r) {
+  for_each_run<2>(x.shape(), {out.strides(), x.strides()},
+                  {static_cast<char*>(out.raw_data()), static_cast<char*>(x.raw_data())}, {sizeof(R), sizeof(T)},
+                  [&](const Run<2>& r) {
                     R* po = reinterpret_cast<R*>(r.ptr[0]);
                     const char* px = r.ptr[1];
                     for (int64_t i = 0; i < r.n; ++i, px += r.stride[1]) po[i] = f(*cptr<T>(px));
@@ -79,38 +80,38 @@ void binary_loop(const Array& out, const Array& a, const Array& b, F f) {
       return;
     }
   }
-  for_each_run<3>(shape, {out.strides(), broadcast_strides(a, shape), broadcast_strides(b, shape)},
-                  {static_cast<char*>(out.raw_data()), static_cast<char*>(a.raw_data()),
-                   static_cast<char*>(b.raw_data())},
-                  {sizeof(R), sizeof(A), sizeof(B)}, [&](const Run<3>& r) {
-                    const int64_t m = r.n;
-                    if (r.stride[0] == sizeof(R)) {
-                      R* po = reinterpret_cast<R*>(r.ptr[0]);
-                      if (r.stride[1] == sizeof(A) && r.stride[2] == sizeof(B)) {
-                        const A* pa = cptr<A>(r.ptr[1]);
-                        const B* pb = cptr<B>(r.ptr[2]);
-                        for (int64_t i = 0; i < m; ++i) po[i] = f(pa[i], pb[i]);
-                        return;
-                      }
-                      if (r.stride[1] == sizeof(A) && r.stride[2] == 0) {
-                        const A* pa = cptr<A>(r.ptr[1]);
-                        const B s = *cptr<B>(r.ptr[2]);
-                        for (int64_t i = 0; i < m; ++i) po[i] = f(pa[i], s);
-                        return;
-                      }
-                      if (r.stride[1] == 0 && r.stride[2] == sizeof(B)) {
-                        const A s = *cptr<A>(r.ptr[1]);
-                        const B* pb = cptr<B>(r.ptr[2]);
-                        for (int64_t i = 0; i < m; ++i) po[i] = f(s, pb[i]);
-                        return;
-                      }
-                    }
-                    char* po = r.ptr[0];
-                    const char* pa = r.ptr[1];
-                    const char* pb = r.ptr[2];
-                    for (int64_t i = 0; i < m; ++i, po += r.stride[0], pa += r.stride[1], pb += r.stride[2])
-                      *reinterpret_cast<R*>(po) = f(*cptr<A>(pa), *cptr<B>(pb));
-                  });
+  for_each_run<3>(
+      shape, {out.strides(), broadcast_strides(a, shape), broadcast_strides(b, shape)},
+      {static_cast<char*>(out.raw_data()), static_cast<char*>(a.raw_data()), static_cast<char*>(b.raw_data())},
+      {sizeof(R), sizeof(A), sizeof(B)}, [&](const Run<3>& r) {
+        const int64_t m = r.n;
+        if (r.stride[0] == sizeof(R)) {
+          R* po = reinterpret_cast<R*>(r.ptr[0]);
+          if (r.stride[1] == sizeof(A) && r.stride[2] == sizeof(B)) {
+            const A* pa = cptr<A>(r.ptr[1]);
+            const B* pb = cptr<B>(r.ptr[2]);
+            for (int64_t i = 0; i < m; ++i) po[i] = f(pa[i], pb[i]);
+            return;
+          }
+          if (r.stride[1] == sizeof(A) && r.stride[2] == 0) {
+            const A* pa = cptr<A>(r.ptr[1]);
+            const B s = *cptr<B>(r.ptr[2]);
+            for (int64_t i = 0; i < m; ++i) po[i] = f(pa[i], s);
+            return;
+          }
+          if (r.stride[1] == 0 && r.stride[2] == sizeof(B)) {
+            const A s = *cptr<A>(r.ptr[1]);
+            const B* pb = cptr<B>(r.ptr[2]);
+            for (int64_t i = 0; i < m; ++i) po[i] = f(s, pb[i]);
+            return;
+          }
+        }
+        char* po = r.ptr[0];
+        const char* pa = r.ptr[1];
+        const char* pb = r.ptr[2];
+        for (int64_t i = 0; i < m; ++i, po += r.stride[0], pa += r.stride[1], pb += r.stride[2])
+          *reinterpret_cast<R*>(po) = f(*cptr<A>(pa), *cptr<B>(pb));
+      });
 }
 
 // out = f(c, a, b) with all three broadcast to out's (contiguous) shape.
@@ -127,18 +128,18 @@ void ternary_loop(const Array& out, const Array& c, const Array& a, const Array&
     for (int64_t i = 0; i < n; ++i) o[i] = f(pc[i], pa[i], pb[i]);
     return;
   }
-  for_each_run<4>(shape, {out.strides(), broadcast_strides(c, shape), broadcast_strides(a, shape), broadcast_strides(b, shape)},
-                  {static_cast<char*>(out.raw_data()), static_cast<char*>(c.raw_data()),
-                   static_cast<char*>(a.raw_data()), static_cast<char*>(b.raw_data())},
-                  {sizeof(R), sizeof(C), sizeof(A), sizeof(B)}, [&](const Run<4>& r) {
-                    char* po = r.ptr[0];
-                    const char* pc = r.ptr[1];
-                    const char* pa = r.ptr[2];
-                    const char* pb = r.ptr[3];
-                    for (int64_t i = 0; i < r.n;
-                         ++i, po += r.stride[0], pc += r.stride[1], pa += r.stride[2], pb += r.stride[3])
-                      *reinterpret_cast<R*>(po) = f(*cptr<C>(pc), *cptr<A>(pa), *cptr<B>(pb));
-                  });
+  for_each_run<4>(
+      shape, {out.strides(), broadcast_strides(c, shape), broadcast_strides(a, shape), broadcast_strides(b, shape)},
+      {static_cast<char*>(out.raw_data()), static_cast<char*>(c.raw_data()), static_cast<char*>(a.raw_data()),
+       static_cast<char*>(b.raw_data())},
+      {sizeof(R), sizeof(C), sizeof(A), sizeof(B)}, [&](const Run<4>& r) {
+        char* po = r.ptr[0];
+        const char* pc = r.ptr[1];
+        const char* pa = r.ptr[2];
+        const char* pb = r.ptr[3];
+        for (int64_t i = 0; i < r.n; ++i, po += r.stride[0], pc += r.stride[1], pa += r.stride[2], pb += r.stride[3])
+          *reinterpret_cast<R*>(po) = f(*cptr<C>(pc), *cptr<A>(pa), *cptr<B>(pb));
+      });
 }
 
 }  // namespace xgrad::detail

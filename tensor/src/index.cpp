@@ -134,11 +134,10 @@ Array index_add(const Shape& shape, int64_t dim, const Array& index, const Array
   const int64_t n = idx.numel();
   Shape expected = shape1;
   expected[d] = n;
-  if (numel(source.shape()) != numel(expected) ||
-      (source.shape() != expected && !(shape.empty() && source.dim() <= 1)))
-    throw ShapeError("index_add: source shape " + to_string(source.shape()) + " does not match " +
-                     to_string(expected) + " (shape " + to_string(shape) + " with dim " + std::to_string(d) +
-                     " of size " + std::to_string(n) + ")");
+  if (numel(source.shape()) != numel(expected) || (source.shape() != expected && !(shape.empty() && source.dim() <= 1)))
+    throw ShapeError("index_add: source shape " + to_string(source.shape()) + " does not match " + to_string(expected) +
+                     " (shape " + to_string(shape) + " with dim " + std::to_string(d) + " of size " +
+                     std::to_string(n) + ")");
   const int64_t size = shape1[d];
   const int64_t* ip = idx.data<int64_t>();
   check_range("index_add", ip, n, d, size);

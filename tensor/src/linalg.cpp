@@ -1,11 +1,11 @@
 // Matrix products through BLAS GEMM. Operands reach GEMM without copies whenever their last two
 // dims are a row-major or a column-major (transposed) matrix, which covers contiguous tensors and
 // the transposed views that every matmul backward passes (a.T @ g); anything else is copied once.
-#include <cblas.h>
-
 #include <algorithm>
 #include <cstring>
 #include <vector>
+
+#include <cblas.h>
 
 #include "xgrad/tensor/error.hpp"
 #include "xgrad/tensor/kernels.hpp"
@@ -13,15 +13,15 @@
 namespace xgrad::kernels {
 namespace {
 
-void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
-          int64_t ldb, float* c, int64_t ldc) {
+void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb,
+          float* c, int64_t ldc) {
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(m),
               static_cast<int>(n), static_cast<int>(k), 1.0f, a, static_cast<int>(lda), b, static_cast<int>(ldb), 0.0f,
               c, static_cast<int>(ldc));
 }
 
-void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const double* a, int64_t lda, const double* b,
-          int64_t ldb, double* c, int64_t ldc) {
+void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const double* a, int64_t lda, const double* b, int64_t ldb,
+          double* c, int64_t ldc) {
   cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(m),
               static_cast<int>(n), static_cast<int>(k), 1.0, a, static_cast<int>(lda), b, static_cast<int>(ldb), 0.0, c,
               static_cast<int>(ldc));
@@ -35,10 +35,9 @@ double dot(int64_t k, const double* x, int64_t incx, const double* y, int64_t in
 }
 
 // y = op(A) x with A stored row-major [rows, cols] and leading dimension lda.
-void gemv(bool trans, int64_t rows, int64_t cols, const float* a, int64_t lda, const float* x, int64_t incx,
-          float* y) {
-  cblas_sgemv(CblasRowMajor, trans ? CblasTrans : CblasNoTrans, static_cast<int>(rows), static_cast<int>(cols), 1.0f,
-              a, static_cast<int>(lda), x, static_cast<int>(incx), 0.0f, y, 1);
+void gemv(bool trans, int64_t rows, int64_t cols, const float* a, int64_t lda, const float* x, int64_t incx, float* y) {
+  cblas_sgemv(CblasRowMajor, trans ? CblasTrans : CblasNoTrans, static_cast<int>(rows), static_cast<int>(cols), 1.0f, a,
+              static_cast<int>(lda), x, static_cast<int>(incx), 0.0f, y, 1);
 }
 void gemv(bool trans, int64_t rows, int64_t cols, const double* a, int64_t lda, const double* x, int64_t incx,
           double* y) {
@@ -66,9 +65,8 @@ MatrixLayout layout_of(int64_t rows, int64_t cols, int64_t row_stride, int64_t c
 // small-matrix path wins from about 4x4x4 on).
 constexpr int64_t kSmallProduct = 32;
 
-template <typename T>
-void small_gemm(int64_t n, int64_t m, int64_t k, const T* a, int64_t as0, int64_t as1, const T* b, int64_t bs0,
-                int64_t bs1, T* c) {
+template <typename T> void small_gemm(int64_t n, int64_t m, int64_t k, const T* a, int64_t as0, int64_t as1, const T* b,
+                                      int64_t bs0, int64_t bs1, T* c) {
   if (as1 == 1 && bs0 == 1) {  // rows of a meet columns of b contiguously: dot products
     for (int64_t i = 0; i < n; ++i)
       for (int64_t j = 0; j < m; ++j) {
@@ -132,8 +130,7 @@ template <typename T> Mat<T> pack(Mat<T> x, int64_t rows, int64_t cols, std::vec
 // c[n, m] = a[n, k] @ b[k, m], c contiguous, k > 0. GEMM reads a and b in place when their
 // strides are a row- or column-major layout; otherwise they are packed into `buf_a` / `buf_b`.
 template <typename T>
-void product(Mat<T> a, Mat<T> b, T* c, int64_t n, int64_t k, int64_t m, std::vector<T>& buf_a,
-             std::vector<T>& buf_b) {
+void product(Mat<T> a, Mat<T> b, T* c, int64_t n, int64_t k, int64_t m, std::vector<T>& buf_a, std::vector<T>& buf_b) {
   if (n * m * k <= kSmallProduct) {
     small_gemm<T>(n, m, k, a.p, a.rs, a.cs, b.p, b.rs, b.cs, c);
     return;
@@ -146,13 +143,17 @@ void product(Mat<T> a, Mat<T> b, T* c, int64_t n, int64_t k, int64_t m, std::vec
   MatrixLayout la = layout_of(n, k, a.rs, a.cs);
   MatrixLayout lb = layout_of(k, m, b.rs, b.cs);
   if (m == 1 && la.ok && b.rs != 0) {  // c[n] = a[n, k] b[k]
-    if (la.trans) gemv(true, k, n, a.p, la.ld, b.p, b.rs, c);
-    else gemv(false, n, k, a.p, la.ld, b.p, b.rs, c);
+    if (la.trans)
+      gemv(true, k, n, a.p, la.ld, b.p, b.rs, c);
+    else
+      gemv(false, n, k, a.p, la.ld, b.p, b.rs, c);
     return;
   }
   if (n == 1 && lb.ok && a.cs != 0) {  // c[m] = b[k, m]^T a[k]
-    if (lb.trans) gemv(false, m, k, b.p, lb.ld, a.p, a.cs, c);
-    else gemv(true, k, m, b.p, lb.ld, a.p, a.cs, c);
+    if (lb.trans)
+      gemv(false, m, k, b.p, lb.ld, a.p, a.cs, c);
+    else
+      gemv(true, k, m, b.p, lb.ld, a.p, a.cs, c);
     return;
   }
   if (!la.ok) {
@@ -167,8 +168,8 @@ void product(Mat<T> a, Mat<T> b, T* c, int64_t n, int64_t k, int64_t m, std::vec
 }
 
 // a: [..., n, k] (or 1-d [k], read as [1, k]); b: [..., k, m] (or 1-d [k], read as [k, 1]).
-template <typename T> void matmul_impl(const Array& a, const Array& b, const Shape& batch, int64_t n, int64_t k,
-                                       int64_t m, Array& out) {
+template <typename T>
+void matmul_impl(const Array& a, const Array& b, const Shape& batch, int64_t n, int64_t k, int64_t m, Array& out) {
   T* c = out.data<T>();
   if (k == 0) {
     std::fill(c, c + out.numel(), T(0));
@@ -261,8 +262,10 @@ Array matmul(const Array& a, const Array& b) {
   if (b.dim() > 1) out_shape.push_back(m);
   Array out(std::move(out_shape), a.dtype());
   if (out.numel() == 0) return out;
-  if (a.dtype() == DType::Float32) matmul_impl<float>(a, b, batch, n, k, m, out);
-  else matmul_impl<double>(a, b, batch, n, k, m, out);
+  if (a.dtype() == DType::Float32)
+    matmul_impl<float>(a, b, batch, n, k, m, out);
+  else
+    matmul_impl<double>(a, b, batch, n, k, m, out);
   return out;
 }
 

@@ -2,6 +2,7 @@
 // the reduced dims in the middle: rows (inner == 1) are reduced with independent vector lanes,
 // columns (inner > 1) by accumulating whole rows into a tile of the output. Dedicated loops,
 // because xtensor's generic reducer over a leading axis runs far below memory bandwidth.
+
 // GCC 12 warns of -Wmaybe-uninitialized inside its own AVX-512 intrinsics (_mm512_undefined_*, GCC
 // bug 105593) when xsimd's exp inlines here; the warning is about the compiler's header, not us.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -22,15 +23,18 @@ namespace {
 
 constexpr int64_t kTile = 512;   // output columns accumulated together when inner > 1
 constexpr int64_t kLanes = 8;    // independent accumulators per row when inner == 1
-constexpr int64_t kBlock = 2048; // float32 elements summed in float before adding into double
+constexpr int64_t kBlock = 2048; // exp values summed in vector lanes of T before adding into double
 
 // The input seen as [outer, r, inner], contiguous, with the reduced elements in the middle.
 struct Plan {
-  Array src;
+  const void* data = nullptr;
+  Array copy;  // holds the permuted copy when one was needed
   int64_t outer = 1;
   int64_t r = 1;
   int64_t inner = 1;
   Shape out_shape;
+
+  template <typename T> const T* src() const { return static_cast<const T*>(data); }
 };
 
 std::string shape_note(const Array& x) { return " (input shape " + to_string(x.shape()) + ")"; }
@@ -55,7 +59,7 @@ Plan make_plan(const Array& x, const Dims& dims, bool keepdim) {
   Plan p;
   p.out_shape = reduced_shape(x.shape(), dims, keepdim);
   if (dims.empty()) {  // a 0-d input: one element
-    p.src = x;
+    p.data = x.raw_data();
     return p;
   }
   const Shape& s = x.shape();
@@ -67,7 +71,7 @@ Plan make_plan(const Array& x, const Dims& dims, bool keepdim) {
     else if (s[d] != 1) adjacent = false;
   }
   if (adjacent && x.is_contiguous()) {
-    p.src = x;
+    p.data = x.raw_data();
     for (int64_t d = 0; d < lo; ++d) p.outer *= s[d];
     for (int64_t d = lo; d <= hi; ++d) p.r *= s[d];
     for (int64_t d = hi + 1; d < x.dim(); ++d) p.inner *= s[d];
@@ -79,7 +83,8 @@ Plan make_plan(const Array& x, const Dims& dims, bool keepdim) {
     else order.push_back(d), p.outer *= s[d];
   }
   for (int64_t d : dims) order.push_back(d), p.r *= s[d];
-  p.src = x.permute(order).contiguous();
+  p.copy = x.permute(order).contiguous();
+  p.data = p.copy.raw_data();
   return p;
 }
 
@@ -87,8 +92,12 @@ Plan make_plan(const Array& x, const Dims& dims, bool keepdim) {
 // has the input's layout.
 Plan make_dim_plan(const Array& x, int64_t dim) {
   Plan p;
-  p.src = x.contiguous();
-  p.out_shape = x.shape();
+  if (x.is_contiguous()) {
+    p.data = x.raw_data();
+  } else {
+    p.copy = x.contiguous();
+    p.data = p.copy.raw_data();
+  }
   for (int64_t d = 0; d < x.dim(); ++d) {
     if (d < dim) p.outer *= x.shape()[d];
     else if (d == dim) p.r = x.shape()[d];
@@ -99,25 +108,19 @@ Plan make_dim_plan(const Array& x, int64_t dim) {
 
 // ---- sums -----------------------------------------------------------------------------------
 
-// Float32: vector lanes in float within short blocks (each lane adds ~kBlock/16 values), the
-// blocks in double; as accurate as pairwise summation at memory speed.
-double sum_contig(const float* p, int64_t n) {
-  double total = 0;
-  for (int64_t b = 0; b < n; b += kBlock) {
-    const int64_t m = std::min(kBlock, n - b);
-    const float* q = p + b;
-    float s = 0;
-#pragma omp simd reduction(+ : s)
-    for (int64_t i = 0; i < m; ++i) s += q[i];
-    total += s;
+// 32 independent double accumulators (four AVX-512 vectors): float32 widens for free at memory
+// speed, and each lane adds only n/32 values, so a 4M-element float32 sum is exact to ~1e-12.
+template <typename T> double sum_contig(const T* p, int64_t n) {
+  constexpr int64_t kAcc = 32;
+  double acc[kAcc] = {};
+  int64_t i = 0;
+  for (; i + kAcc <= n; i += kAcc) {
+#pragma omp simd
+    for (int64_t k = 0; k < kAcc; ++k) acc[k] += static_cast<double>(p[i + k]);
   }
-  return total;
-}
-
-double sum_contig(const double* p, int64_t n) {
   double s = 0;
-#pragma omp simd reduction(+ : s)
-  for (int64_t i = 0; i < n; ++i) s += p[i];
+  for (; i < n; ++i) s += static_cast<double>(p[i]);
+  for (int64_t k = 0; k < kAcc; ++k) s += acc[k];
   return s;
 }
 
@@ -160,7 +163,7 @@ template <typename T, typename A> void add_rows(const T* x, int64_t r, int64_t s
 // y[o, j] = fin(sum_i x[o, i, j]).
 template <typename T, typename O, typename Fin> void sum_planned(const Plan& p, O* y, Fin fin) {
   using A = SumAcc<T>;
-  const T* x = p.src.data<T>();
+  const T* x = p.src<T>();
   if (p.inner == 1) {
     for (int64_t o = 0; o < p.outer; ++o) y[o] = fin(sum_contig(x + o * p.r, p.r));
     return;
@@ -183,7 +186,7 @@ template <typename T, typename O, typename Fin> void sum_planned(const Plan& p, 
 // associative and commutative (the row case uses kLanes independent accumulators).
 template <typename T, typename A, typename O, typename F, typename Fin>
 void reduce_planned(const Plan& p, O* y, A init, F f, Fin fin) {
-  const T* x = p.src.data<T>();
+  const T* x = p.src<T>();
   if (p.inner == 1) {
     for (int64_t o = 0; o < p.outer; ++o) {
       const T* row = x + o * p.r;
@@ -269,13 +272,13 @@ template <bool kMax, typename T> int64_t arg_extremum_row(const T* row, int64_t 
 
 template <bool kMax> Array extremum(std::string_view op, const Array& x, const Dims& dims, bool keepdim) {
   require_defined(op, x);
-  const Plan p = make_plan(x, checked_dims(op, x, dims), keepdim);
+  Plan p = make_plan(x, checked_dims(op, x, dims), keepdim);
   require_nonempty(op, x, p);
-  Array out(p.out_shape, x.dtype());
+  Array out(std::move(p.out_shape), x.dtype());
   dispatch(x.dtype(), [&]<typename T>() {
     T* y = out.data<T>();
     if (p.inner == 1) {
-      const T* xs = p.src.data<T>();
+      const T* xs = p.src<T>();
       for (int64_t o = 0; o < p.outer; ++o) {
         bool nan = false;
         const T m = extreme_row<kMax>(xs + o * p.r, p.r, nan);
@@ -299,12 +302,12 @@ template <bool kMax, typename T> bool better(T v, T best) {
 
 template <bool kMax> Array arg_extremum(std::string_view op, const Array& x, int64_t dim, bool keepdim) {
   require_defined(op, x);
-  const Plan p = make_plan(x, checked_dims(op, x, {dim}), keepdim);
+  Plan p = make_plan(x, checked_dims(op, x, {dim}), keepdim);
   require_nonempty(op, x, p);
-  Array out(p.out_shape, DType::Int64);
+  Array out(std::move(p.out_shape), DType::Int64);
   int64_t* y = out.data<int64_t>();
   dispatch(x.dtype(), [&]<typename T>() {
-    const T* xs = p.src.data<T>();
+    const T* xs = p.src<T>();
     if (p.inner == 1) {
       for (int64_t o = 0; o < p.outer; ++o) y[o] = arg_extremum_row<kMax>(xs + o * p.r, p.r);
       return;
@@ -412,7 +415,7 @@ template <typename T> double sum_exp(const T* x, T shift, int64_t n) {
 enum class Soft { Softmax, LogSoftmax };
 
 template <typename T> void softmax_planned(const Plan& p, T* y, Soft kind) {
-  const T* x = p.src.data<T>();
+  const T* x = p.src<T>();
   if (p.inner == 1) {
     for (int64_t o = 0; o < p.outer; ++o) {
       const T* row = x + o * p.r;
@@ -483,9 +486,9 @@ Array soft(std::string_view op, const Array& x, int64_t dim, Soft kind) {
 
 Array sum(const Array& x, const Dims& dims, bool keepdim) {
   require_defined("sum", x);
-  const Plan p = make_plan(x, checked_dims("sum", x, dims), keepdim);
+  Plan p = make_plan(x, checked_dims("sum", x, dims), keepdim);
   const DType out_dtype = is_floating(x.dtype()) ? x.dtype() : DType::Int64;
-  Array out(p.out_shape, out_dtype);
+  Array out(std::move(p.out_shape), out_dtype);
   dispatch(x.dtype(), [&]<typename T>() {
     using O = std::conditional_t<std::is_floating_point_v<T>, T, int64_t>;
     sum_planned<T>(p, out.data<O>(), [](SumAcc<T> a) { return static_cast<O>(a); });
@@ -515,8 +518,8 @@ Array sum_to(const Array& x, const Shape& shape) {
 
 Array mean(const Array& x, const Dims& dims, bool keepdim) {
   require_defined("mean", x);
-  const Plan p = make_plan(x, checked_dims("mean", x, dims), keepdim);
-  Array out(p.out_shape, x.dtype());
+  Plan p = make_plan(x, checked_dims("mean", x, dims), keepdim);
+  Array out(std::move(p.out_shape), x.dtype());
   dispatch_floating("mean", x.dtype(), [&]<typename T>() {
     const double n = static_cast<double>(p.r);  // 0 gives NaN, as PyTorch's mean of nothing
     sum_planned<T>(p, out.data<T>(), [n](double a) { return static_cast<T>(a / n); });
@@ -526,9 +529,9 @@ Array mean(const Array& x, const Dims& dims, bool keepdim) {
 
 Array prod(const Array& x, const Dims& dims, bool keepdim) {
   require_defined("prod", x);
-  const Plan p = make_plan(x, checked_dims("prod", x, dims), keepdim);
+  Plan p = make_plan(x, checked_dims("prod", x, dims), keepdim);
   const DType out_dtype = is_floating(x.dtype()) ? x.dtype() : DType::Int64;
-  Array out(p.out_shape, out_dtype);
+  Array out(std::move(p.out_shape), out_dtype);
   dispatch(x.dtype(), [&]<typename T>() {
     if constexpr (std::is_floating_point_v<T>) {
       reduce_planned<T>(p, out.data<T>(), 1.0, [](double a, double b) { return a * b; },
@@ -552,10 +555,10 @@ Array argmin_all(const Array& x) { return arg_extremum_all<false>("argmin", x); 
 // Two passes (mean, then squared deviations), accumulated in double: no cancellation.
 Array var(const Array& x, const Dims& dims, int64_t correction, bool keepdim) {
   require_defined("var", x);
-  const Plan p = make_plan(x, checked_dims("var", x, dims), keepdim);
-  Array out(p.out_shape, x.dtype());
+  Plan p = make_plan(x, checked_dims("var", x, dims), keepdim);
+  Array out(std::move(p.out_shape), x.dtype());
   dispatch_floating("var", x.dtype(), [&]<typename T>() {
-    const T* xs = p.src.data<T>();
+    const T* xs = p.src<T>();
     T* y = out.data<T>();
     const double n = static_cast<double>(p.r);
     const double denom = std::max(0.0, n - static_cast<double>(correction));  // 0 gives inf or NaN
@@ -601,10 +604,10 @@ Array var(const Array& x, const Dims& dims, int64_t correction, bool keepdim) {
 // Max-shifted: log(sum(exp(x - m))) + m never overflows; all -inf (or nothing) gives -inf.
 Array logsumexp(const Array& x, const Dims& dims, bool keepdim) {
   require_defined("logsumexp", x);
-  const Plan p = make_plan(x, checked_dims("logsumexp", x, dims), keepdim);
-  Array out(p.out_shape, x.dtype());
+  Plan p = make_plan(x, checked_dims("logsumexp", x, dims), keepdim);
+  Array out(std::move(p.out_shape), x.dtype());
   dispatch_floating("logsumexp", x.dtype(), [&]<typename T>() {
-    const T* xs = p.src.data<T>();
+    const T* xs = p.src<T>();
     T* y = out.data<T>();
     if (p.inner == 1) {
       for (int64_t o = 0; o < p.outer; ++o) {
@@ -638,8 +641,8 @@ Array logsumexp(const Array& x, const Dims& dims, bool keepdim) {
 
 Array any(const Array& x, const Dims& dims, bool keepdim) {
   require_defined("any", x);
-  const Plan p = make_plan(x, checked_dims("any", x, dims), keepdim);
-  Array out(p.out_shape, DType::Bool);
+  Plan p = make_plan(x, checked_dims("any", x, dims), keepdim);
+  Array out(std::move(p.out_shape), DType::Bool);
   dispatch(x.dtype(), [&]<typename T>() {
     reduce_planned<T>(p, out.data<bool>(), false, [](bool a, bool b) { return a || b; }, [](bool a) { return a; });
   });
@@ -648,8 +651,8 @@ Array any(const Array& x, const Dims& dims, bool keepdim) {
 
 Array all(const Array& x, const Dims& dims, bool keepdim) {
   require_defined("all", x);
-  const Plan p = make_plan(x, checked_dims("all", x, dims), keepdim);
-  Array out(p.out_shape, DType::Bool);
+  Plan p = make_plan(x, checked_dims("all", x, dims), keepdim);
+  Array out(std::move(p.out_shape), DType::Bool);
   dispatch(x.dtype(), [&]<typename T>() {
     reduce_planned<T>(p, out.data<bool>(), true, [](bool a, bool b) { return a && b; }, [](bool a) { return a; });
   });

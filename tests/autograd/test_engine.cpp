@@ -159,7 +159,7 @@ TEST(Engine, GradientPenaltyBackpropagatesIntoLeafGrad) {
 
 TEST(Engine, BackwardWithCreateGraphMakesDifferentiableLeafGrads) {
   Tensor x = vec({3});
-  (x * x * x).sum().backward({}, false, /*create_graph=*/true);
+  (x * x * x).sum().backward({}, {}, /*create_graph=*/true);  // retain_graph follows create_graph
   Tensor g = x.grad();  // 3x^2 = 27
   expect_values(g, {27});
   EXPECT_TRUE(g.requires_grad());
@@ -321,7 +321,7 @@ TEST(Engine, CreateGraphLeafGradDoesNotLeakTheLeaf) {
   {
     Tensor x = vec({1, 2});
     leaf = x.impl();
-    (x * x).sum().backward({}, false, true);  // x.grad = 2x holds a graph that refers to x
+    (x * x).sum().backward({}, {}, true);  // x.grad = 2x holds a graph that refers to x
     node = x.grad().grad_fn();
     EXPECT_FALSE(node.expired());
   }

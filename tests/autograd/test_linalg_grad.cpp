@@ -1,9 +1,9 @@
 // Gradients of matmul (and dot, outer, which are built on it): gradient-table rows for every
 // operand rank NumPy's rules distinguish, batches that broadcast, transposed operands; and a
 // hand-worked gradient.
-#include <gtest/gtest.h>
-
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "support/grad_cases.hpp"
 
@@ -26,8 +26,9 @@ XGRAD_GRAD_CASE(matmul_vector_times_batch, "matmul", {{4}, {2, 4, 3}}, mm);
 XGRAD_GRAD_CASE(matmul_batch_times_vector, "matmul", {{2, 3, 4}, {4}}, mm);
 XGRAD_GRAD_CASE(matmul_transposed_operands, "matmul", {{4, 3}, {5, 4}},
                 [](const Inputs& x) { return matmul(transpose(x[0], 0, 1), transpose(x[1], 0, 1)); });
-XGRAD_GRAD_CASE(matmul_permuted_batch_times_matrix, "matmul", {{3, 2, 4}, {4, 5}},
-                [](const Inputs& x) { return matmul(permute(x[0], {1, 0, 2}), x[1]); });
+XGRAD_GRAD_CASE(matmul_permuted_batch_times_matrix, "matmul", {{3, 2, 4}, {4, 5}}, [](const Inputs& x) {
+  return matmul(permute(x[0], {1, 0, 2}), x[1]);
+});
 XGRAD_GRAD_CASE(matmul_chain_squared, "matmul", {{3, 4}, {4, 3}}, [](const Inputs& x) {
   const Tensor p = matmul(x[0], x[1]);
   return matmul(p, p);

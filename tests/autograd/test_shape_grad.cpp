@@ -1,10 +1,10 @@
 // Gradients of views and data movement: gradient-table rows for every op of the "views and data
 // movement" section of ops.def (checked to first and second order by test_gradcheck_all), and
 // direct tests of what the table cannot see: recorded names, shared storage, splitting, casts.
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "support/grad_cases.hpp"
 
@@ -20,16 +20,16 @@ XGRAD_GRAD_CASE(view_flat_squared, "view", {{3, 4}}, [](const Inputs& x) {
   const Tensor v = view(x[0], {-1});
   return v * v;
 });
-XGRAD_GRAD_CASE(view_of_strided_slice, "view", {{4, 6}},
-                [](const Inputs& x) { return view(slice(x[0], 0, 0, 4, 2), {2, 3, 2}); });
+XGRAD_GRAD_CASE(view_of_strided_slice, "view", {{4, 6}}, [](const Inputs& x) {
+  return view(slice(x[0], 0, 0, 4, 2), {2, 3, 2});
+});
 XGRAD_GRAD_CASE(reshape_infers_dim, "reshape", {{2, 3, 4}}, [](const Inputs& x) { return reshape(x[0], {4, -1}); });
 XGRAD_GRAD_CASE(reshape_copies_transpose_squared, "reshape", {{3, 4}}, [](const Inputs& x) {
   const Tensor r = reshape(transpose(x[0], 0, 1), {12});
   return r * r;
 });
 XGRAD_GRAD_CASE(flatten_middle_dims, "reshape", {{2, 3, 4, 2}}, [](const Inputs& x) { return flatten(x[0], 1, -2); });
-XGRAD_GRAD_CASE(transpose_first_last, "transpose", {{2, 3, 4}},
-                [](const Inputs& x) { return transpose(x[0], 0, -1); });
+XGRAD_GRAD_CASE(transpose_first_last, "transpose", {{2, 3, 4}}, [](const Inputs& x) { return transpose(x[0], 0, -1); });
 XGRAD_GRAD_CASE(transpose_gram_matrix, "transpose", {{3, 4}},
                 [](const Inputs& x) { return matmul(transpose(x[0], 0, 1), x[0]); });
 XGRAD_GRAD_CASE(permute_3d, "permute", {{2, 3, 4}}, [](const Inputs& x) { return permute(x[0], {2, 0, 1}); });
@@ -58,8 +58,9 @@ XGRAD_GRAD_CASE(unbind_rows_multiplied, "select", {{3, 4}}, [](const Inputs& x) 
   return r[0] * r[1] * r[2];
 });
 XGRAD_GRAD_CASE(expand_new_and_size1_dims, "expand", {{3, 1}}, [](const Inputs& x) { return expand(x[0], {2, 3, 4}); });
-XGRAD_GRAD_CASE(expand_times_other, "expand", {{1, 4}, {3, 4}},
-                [](const Inputs& x) { return expand(x[0], {3, -1}) * x[1]; });
+XGRAD_GRAD_CASE(expand_times_other, "expand", {{1, 4}, {3, 4}}, [](const Inputs& x) {
+  return expand(x[0], {3, -1}) * x[1];
+});
 XGRAD_GRAD_CASE(squeeze_one_dim, "squeeze", {{2, 1, 3}}, [](const Inputs& x) { return squeeze(x[0], 1); });
 XGRAD_GRAD_CASE(squeeze_negative_dim_squared, "squeeze", {{3, 1}}, [](const Inputs& x) {
   const Tensor s = squeeze(x[0], -1);
@@ -81,12 +82,12 @@ XGRAD_GRAD_CASE(clone_times_input, "clone", {{2, 3}}, [](const Inputs& x) { retu
 // A round trip through float32 rounds to 6e-8 relative, which central differences with eps = 1e-6
 // see as noise of up to 0.03: hence the tolerance, inputs in (-0.9, 0.9) and no second-order row;
 // ToCast below asserts the exact first and second derivatives.
-XGRAD_GRAD_CASE(to_float32_and_back, "to", {{2, 3}},
-                [](const Inputs& x) { return to(to(x[0], kFloat32), kFloat64); }, Domain::Unit, 0.05, 1e-3, false);
+XGRAD_GRAD_CASE(
+    to_float32_and_back, "to", {{2, 3}}, [](const Inputs& x) { return to(to(x[0], kFloat32), kFloat64); }, Domain::Unit,
+    0.05, 1e-3, false);
 
 // ---- joining ----------------------------------------------------------------------------------------
-XGRAD_GRAD_CASE(cat_rows, "cat", {{2, 3}, {1, 3}, {4, 3}},
-                [](const Inputs& x) { return cat({x[0], x[1], x[2]}, 0); });
+XGRAD_GRAD_CASE(cat_rows, "cat", {{2, 3}, {1, 3}, {4, 3}}, [](const Inputs& x) { return cat({x[0], x[1], x[2]}, 0); });
 XGRAD_GRAD_CASE(cat_last_dim_squared, "cat", {{2, 1}, {2, 3}}, [](const Inputs& x) {
   const Tensor c = cat({x[0], x[1]}, -1);
   return c * c;
@@ -98,8 +99,9 @@ XGRAD_GRAD_CASE(stack_last_dim_squared, "stack", {{3}, {3}, {3}}, [](const Input
 });
 
 // ---- indexing ---------------------------------------------------------------------------------------
-XGRAD_GRAD_CASE(index_select_repeated_rows, "index_select", {{4, 3}},
-                [](const Inputs& x) { return index_select(x[0], 0, tensor({3, 0, 3, 1})); });
+XGRAD_GRAD_CASE(index_select_repeated_rows, "index_select", {{4, 3}}, [](const Inputs& x) {
+  return index_select(x[0], 0, tensor({3, 0, 3, 1}));
+});
 XGRAD_GRAD_CASE(index_select_last_dim_squared, "index_select", {{2, 5}}, [](const Inputs& x) {
   const Tensor s = index_select(x[0], -1, tensor({4, 0}));
   return s * s;
@@ -112,14 +114,16 @@ Tensor index_add_of(const Tensor& v, const Shape& shape, int64_t dim, const Tens
   const Tensor y = index_select(base, dim, index);
   return grad({y}, {base}, {v}, true, true)[0];
 }
-XGRAD_GRAD_CASE(index_add_repeated_rows, "index_add", {{3, 2}},
-                [](const Inputs& x) { return index_add_of(x[0], {4, 2}, 0, tensor({1, 3, 1})); });
+XGRAD_GRAD_CASE(index_add_repeated_rows, "index_add", {{3, 2}}, [](const Inputs& x) {
+  return index_add_of(x[0], {4, 2}, 0, tensor({1, 3, 1}));
+});
 XGRAD_GRAD_CASE(index_add_last_dim_squared, "index_add", {{2, 2}}, [](const Inputs& x) {
   const Tensor a = index_add_of(x[0], {2, 3}, -1, tensor({2, 0}));
   return a * a;
 });
-XGRAD_GRAD_CASE(gather_repeated, "gather", {{3, 4}},
-                [](const Inputs& x) { return gather(x[0], 1, tensor({{0, 0}, {3, 1}, {2, 2}})); });
+XGRAD_GRAD_CASE(gather_repeated, "gather", {{3, 4}}, [](const Inputs& x) {
+  return gather(x[0], 1, tensor({{0, 0}, {3, 1}, {2, 2}}));
+});
 XGRAD_GRAD_CASE(gather_dim0_squared, "gather", {{3, 4}}, [](const Inputs& x) {
   const Tensor g = gather(x[0], 0, tensor({{2, 0, 1, 1}, {0, 0, 2, 1}}));
   return g * g;
@@ -127,8 +131,9 @@ XGRAD_GRAD_CASE(gather_dim0_squared, "gather", {{3, 4}}, [](const Inputs& x) {
 XGRAD_GRAD_CASE(gather_negative_dim_3d, "gather", {{2, 3, 2}}, [](const Inputs& x) {
   return gather(x[0], -2, reshape(tensor({0, 1, 2, 2, 1, 0, 0, 0}), {2, 2, 2}));
 });
-XGRAD_GRAD_CASE(scatter_add_rows, "scatter_add", {{3, 4}, {3, 2}},
-                [](const Inputs& x) { return scatter_add(x[0], 1, tensor({{0, 0}, {3, 1}, {2, 2}}), x[1]); });
+XGRAD_GRAD_CASE(scatter_add_rows, "scatter_add", {{3, 4}, {3, 2}}, [](const Inputs& x) {
+  return scatter_add(x[0], 1, tensor({{0, 0}, {3, 1}, {2, 2}}), x[1]);
+});
 XGRAD_GRAD_CASE(scatter_add_larger_source_squared, "scatter_add", {{2, 3}, {3, 3}}, [](const Inputs& x) {
   const Tensor s = scatter_add(x[0], 0, tensor({{1, 0, 1}, {0, 0, 1}}), x[1]);
   return s * s;
@@ -146,12 +151,19 @@ std::string op_of(const Tensor& t) { return t.grad_fn() ? std::string(t.grad_fn(
 TEST(ShapeGrad, ViewsRecordTheirNamesAndShareStorage) {
   const Tensor x = leaf({2, 3, 4});
   const auto storage = x.array().storage();
-  const std::vector<std::pair<Tensor, std::string>> cases = {
-      {view(x, {6, 4}), "view"},         {reshape(x, {4, 6}), "reshape"},    {flatten(x), "reshape"},
-      {transpose(x, 0, 2), "transpose"}, {permute(x, {1, 2, 0}), "permute"}, {slice(x, 1, 0, 3, 2), "slice"},
-      {narrow(x, 2, 1, 2), "slice"},     {select(x, 0, 1), "select"},        {expand(x, {2, 2, 3, 4}), "expand"},
-      {squeeze(unsqueeze(x, 0), 0), "squeeze"}, {unsqueeze(x, -1), "unsqueeze"}, {split(x, 2, 2)[1], "slice"},
-      {unbind(x, 1)[2], "select"}};
+  const std::vector<std::pair<Tensor, std::string>> cases = {{view(x, {6, 4}), "view"},
+                                                             {reshape(x, {4, 6}), "reshape"},
+                                                             {flatten(x), "reshape"},
+                                                             {transpose(x, 0, 2), "transpose"},
+                                                             {permute(x, {1, 2, 0}), "permute"},
+                                                             {slice(x, 1, 0, 3, 2), "slice"},
+                                                             {narrow(x, 2, 1, 2), "slice"},
+                                                             {select(x, 0, 1), "select"},
+                                                             {expand(x, {2, 2, 3, 4}), "expand"},
+                                                             {squeeze(unsqueeze(x, 0), 0), "squeeze"},
+                                                             {unsqueeze(x, -1), "unsqueeze"},
+                                                             {split(x, 2, 2)[1], "slice"},
+                                                             {unbind(x, 1)[2], "select"}};
   for (const auto& [y, name] : cases) {
     EXPECT_EQ(op_of(y), name);
     EXPECT_EQ(y.array().storage(), storage) << name << " must be a view";
@@ -181,7 +193,8 @@ TEST(ShapeGrad, CopiesAndCastsRecordTheirNames) {
 TEST(ShapeGrad, SliceBackwardIsADifferentiableIndexAdd) {
   const Tensor x = leaf({5});
   const Tensor y = slice(x, 0, 1, 5, 2);  // x[1], x[3]
-  const Tensor g = grad({y}, {x}, {tensor(std::vector<double>{10, 20}, {2})}, true, true)[0];
+  const Tensor v = tensor(std::vector<double>{10, 20}, {2}).requires_grad_();
+  const Tensor g = grad({y}, {x}, {v}, true, true)[0];
   EXPECT_EQ(g.to_vector<double>(), (std::vector<double>{0, 10, 0, 20, 0}));
   EXPECT_EQ(op_of(g), "index_add");
 }

@@ -10,6 +10,7 @@
 // tests/autograd/test_gradcheck_all.cpp runs gradcheck and gradgradcheck (float64, central
 // differences) on every case; test_op_coverage.cpp fails when an op in ops.def has no case.
 #include <functional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,9 @@ struct GradCase {
   double rtol = 1e-3;
   bool second_order = true;  // false only for ops whose second derivative is undefined where sampled
 };
+
+// Short test output: gtest prints a case by its name.
+inline void PrintTo(const GradCase& c, std::ostream* os) { *os << c.name << " (" << c.op << ")"; }
 
 std::vector<GradCase>& grad_cases();
 bool register_grad_case(GradCase c);

@@ -1,13 +1,13 @@
 // Creation kernels: constants, ranges (exact endpoints), identities, seeded random arrays (range,
 // moments, reproducibility), and the in-place writers fill_ and copy_ through views, with
 // broadcasting, dtype conversion, aliasing and version bumps.
-#include <gtest/gtest.h>
-
 #include <cmath>
 #include <limits>
 #include <set>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "xgrad/tensor/kernels.hpp"
 
@@ -213,8 +213,7 @@ TEST(CreationCopy, AliasedSourceIsReadFirst) {
 }
 
 TEST(CreationCopy, ShapeErrors) {
-  expect_error<ShapeError>([] { k::copy_(k::full({3}, 0, kFloat32), iota({2, 3})); },
-                           {"copy_", "[2, 3]", "[3]"});
+  expect_error<ShapeError>([] { k::copy_(k::full({3}, 0, kFloat32), iota({2, 3})); }, {"copy_", "[2, 3]", "[3]"});
   expect_error<ShapeError>([] { k::copy_(k::full({3}, 0, kFloat32), iota({4})); }, {"copy_", "[4]", "[3]"});
 }
 

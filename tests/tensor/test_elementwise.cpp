@@ -1,12 +1,12 @@
 // Elementwise kernels: values against the C library, the SIMD tail (every length gives the same
 // per-element result), broadcasting, dtype promotion, strided and expanded inputs, in-place ops
 // with aliasing, and every error path with its message.
-#include <gtest/gtest.h>
-
 #include <cmath>
 #include <limits>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "xgrad/tensor/kernels.hpp"
 
@@ -46,9 +46,12 @@ void expect_values(const Array& a, const V& expected, double tol = 1e-12) {
   const V v = values(a);
   ASSERT_EQ(v.size(), expected.size()) << a.to_string();
   for (size_t i = 0; i < v.size(); ++i) {
-    if (std::isnan(expected[i])) EXPECT_TRUE(std::isnan(v[i])) << "at " << i << ": " << v[i];
-    else if (std::isinf(expected[i])) EXPECT_EQ(v[i], expected[i]) << "at " << i;
-    else EXPECT_NEAR(v[i], expected[i], tol * std::max(1.0, std::abs(expected[i]))) << "at " << i;
+    if (std::isnan(expected[i]))
+      EXPECT_TRUE(std::isnan(v[i])) << "at " << i << ": " << v[i];
+    else if (std::isinf(expected[i]))
+      EXPECT_EQ(v[i], expected[i]) << "at " << i;
+    else
+      EXPECT_NEAR(v[i], expected[i], tol * std::max(1.0, std::abs(expected[i]))) << "at " << i;
   }
 }
 
@@ -326,8 +329,7 @@ TEST(ElementwiseBinary, Broadcasting) {
   const Array y3 = k::binary(Binary::Add, make({2, 1, 3}, {0, 1, 2, 3, 4, 5}), make({4, 1}, {0, 10, 20, 30}));
   EXPECT_EQ(y3.shape(), (Shape{2, 4, 3}));
   EXPECT_DOUBLE_EQ(y3.at({1, 2, 1}), 24);
-  EXPECT_EQ(k::binary(Binary::Add, Array({0, 4}, kFloat32), make({4}, {1, 2, 3, 4}, kFloat32)).shape(),
-            (Shape{0, 4}));
+  EXPECT_EQ(k::binary(Binary::Add, Array({0, 4}, kFloat32), make({4}, {1, 2, 3, 4}, kFloat32)).shape(), (Shape{0, 4}));
 }
 
 TEST(ElementwiseBinary, DtypePromotion) {
@@ -354,7 +356,7 @@ TEST(ElementwiseBinary, DtypePromotion) {
 
 TEST(ElementwiseBinary, StridedAndExpandedOperands) {
   const Array base = iota({4, 6});
-  const Array t = base.transpose(0, 1);    // [6, 4]
+  const Array t = base.transpose(0, 1);  // [6, 4]
   const Array c = t.contiguous();
   const Array other = iota({6, 4}, kFloat64, 0.5, 1);
   expect_values(k::binary(Binary::Mul, t, other), values(k::binary(Binary::Mul, c, other)));
@@ -368,8 +370,11 @@ TEST(ElementwiseBinary, StridedAndExpandedOperands) {
 }
 
 TEST(ElementwiseBinary, Errors) {
-  expect_error<ShapeError>([] { k::binary(Binary::Mul, Array({3, 4}, kFloat32), Array({5}, kFloat32)); },
-                           {"mul: shapes [3, 4] and [5] cannot broadcast"});
+  expect_error<ShapeError>(
+      [] {
+        k::binary(Binary::Mul, Array({3, 4}, kFloat32), Array({5}, kFloat32));
+      },
+      {"mul: shapes [3, 4] and [5] cannot broadcast"});
   expect_error<ShapeError>([] { k::binary(Binary::Lt, Array({2}, kFloat32), Array({3}, kFloat32)); },
                            {"lt", "[2]", "[3]"});
   expect_error<DTypeError>([] { k::binary(Binary::Sub, make({1}, {1}, kBool), make({1}, {1}, kBool)); },
@@ -420,11 +425,13 @@ TEST(ElementwiseInPlace, KeepsDtypeAndChecks) {
   EXPECT_EQ(f.dtype(), kFloat32);
   expect_values(f, {1.5, 2.25});
   const Array i = make({2}, {1, 2}, kInt64);
-  expect_error<DTypeError>([&] { k::binary_(Binary::Add, i, make({2}, {0.5, 1})); },
-                           {"add_", "float64", "int64"});
+  expect_error<DTypeError>([&] { k::binary_(Binary::Add, i, make({2}, {0.5, 1})); }, {"add_", "float64", "int64"});
   expect_error<DTypeError>([&] { k::binary_(Binary::Div, i, make({2}, {2, 2}, kInt64)); }, {"div_", "float32"});
-  expect_error<ShapeError>([&] { k::binary_(Binary::Add, make({3}, {1, 2, 3}), iota({2, 3})); },
-                           {"add_", "[2, 3]", "[3]"});
+  expect_error<ShapeError>(
+      [&] {
+        k::binary_(Binary::Add, make({3}, {1, 2, 3}), iota({2, 3}));
+      },
+      {"add_", "[2, 3]", "[3]"});
   const Array c = make({3}, {1, 5, 3});
   k::binary_(Binary::Gt, c, make({}, {2}));  // comparison result stored as c's dtype
   EXPECT_EQ(c.dtype(), kFloat64);

@@ -1,9 +1,9 @@
 // Joining and indexing kernels: cat, index_select and its adjoint index_add, gather and its
 // adjoint scatter_add, one_hot.
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "xgrad/tensor/tensor.hpp"
 
@@ -100,7 +100,7 @@ TEST(IndexSelect, PicksRowsAndColumns) {
 }
 
 TEST(IndexSelect, NonContiguousInputsAndIndex) {
-  Array x = iota({4, 3}).transpose(0, 1);                 // [3, 4]
+  Array x = iota({4, 3}).transpose(0, 1);                        // [3, 4]
   Array index = idx({6}, {1, 9, 0, 9, 3, 9}).slice(0, 0, 6, 2);  // {1, 0, 3}
   Array out = kernels::index_select(x, 1, index);
   EXPECT_EQ(values(out), (V{3, 0, 9, 4, 1, 10, 5, 2, 11}));
@@ -130,8 +130,8 @@ TEST(IndexAdd, IsTheAdjointOfIndexSelect) {
   // <index_select(x), y> == <x, index_add(y)> for any x, y.
   Array x = iota({3, 4, 2}, kFloat64);
   Array index = idx({5}, {3, 0, 3, 2, 1});
-  Array y = from({3, 5, 2}, V{1, -2, 3, 0.5, -1, 2, 4, 1, 0, 2, 1, 1, -3, 2, 5, 1, 0, 2, 1, 1, -3, 2, 5, 1, 0.25, 1,
-                              2, 3, 4, 5},
+  Array y = from({3, 5, 2},
+                 V{1, -2, 3, 0.5, -1, 2, 4, 1, 0, 2, 1, 1, -3, 2, 5, 1, 0, 2, 1, 1, -3, 2, 5, 1, 0.25, 1, 2, 3, 4, 5},
                  kFloat64);
   V sel = values(kernels::index_select(x, 1, index));
   V adj = values(kernels::index_add(x.shape(), 1, index, y));
@@ -143,8 +143,11 @@ TEST(IndexAdd, IsTheAdjointOfIndexSelect) {
 }
 
 TEST(IndexAdd, Errors) {
-  expect_error<ShapeError>([] { kernels::index_add({4, 2}, 0, idx({2}, {0, 1}), iota({3, 2})); },
-                           {"index_add", "[3, 2]", "[2, 2]"});
+  expect_error<ShapeError>(
+      [] {
+        kernels::index_add({4, 2}, 0, idx({2}, {0, 1}), iota({3, 2}));
+      },
+      {"index_add", "[3, 2]", "[2, 2]"});
   expect_error<IndexError>([] { kernels::index_add({4, 2}, 0, idx({1}, {4}), iota({1, 2})); }, {"index_add", "4"});
   EXPECT_THROW(kernels::index_add({4, 2}, 0, iota({1}), iota({1, 2})), DTypeError);
   EXPECT_THROW(kernels::index_add({4}, 0, idx({1}, {0}), iota({1}, kBool)), DTypeError);
@@ -162,7 +165,7 @@ TEST(Gather, PicksAlongADim) {
 }
 
 TEST(Gather, StridedInputAndIndex) {
-  Array x = iota({3, 2}).transpose(0, 1);  // [[0, 2, 4], [1, 3, 5]]
+  Array x = iota({3, 2}).transpose(0, 1);                         // [[0, 2, 4], [1, 3, 5]]
   Array index = idx({3, 2}, {2, 1, 0, 0, 1, 2}).transpose(0, 1);  // [[2, 0, 1], [1, 0, 2]]
   EXPECT_EQ(values(kernels::gather(x, 1, index)), (V{4, 0, 2, 3, 1, 5}));
   Array e = iota({1, 3}).expand({4, 3});
@@ -207,10 +210,16 @@ TEST(ScatterAdd, IsTheAdjointOfGather) {
 
 TEST(ScatterAdd, Errors) {
   Array x = iota({2, 3});
-  expect_error<IndexError>([&] { kernels::scatter_add(x, 0, idx({1, 1}, {2}), iota({1, 1})); },
-                           {"scatter_add", "2", "size 2"});
-  expect_error<DTypeError>([&] { kernels::scatter_add(x, 0, idx({1, 1}, {0}), iota({1, 1}, kFloat64)); },
-                           {"scatter_add", "float32", "float64"});
+  expect_error<IndexError>(
+      [&] {
+        kernels::scatter_add(x, 0, idx({1, 1}, {2}), iota({1, 1}));
+      },
+      {"scatter_add", "2", "size 2"});
+  expect_error<DTypeError>(
+      [&] {
+        kernels::scatter_add(x, 0, idx({1, 1}, {0}), iota({1, 1}, kFloat64));
+      },
+      {"scatter_add", "float32", "float64"});
   EXPECT_THROW(kernels::scatter_add(x, 0, idx({1, 2}, {0, 0}), iota({1, 1})), ShapeError);
   EXPECT_THROW(kernels::scatter_add(x, 0, idx({1}, {0}), iota({1})), ShapeError);
   EXPECT_THROW(kernels::scatter_add(x, 0, iota({1, 1}), iota({1, 1})), DTypeError);

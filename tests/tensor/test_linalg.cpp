@@ -1,12 +1,12 @@
 // kernels::matmul: hand-worked products, NumPy's 1-d rules, batches that broadcast, operands in
 // every layout GEMM can take (and ones it cannot), all against a naive triple loop.
-#include <gtest/gtest.h>
-
 #include <cmath>
 #include <functional>
 #include <random>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "xgrad/tensor/tensor.hpp"
 
@@ -136,9 +136,10 @@ TEST(Matmul, BatchedAndBroadcast) {
 TEST(Matmul, RandomShapesMatchTheNaiveLoop) {
   // Small products take the plain loop, larger ones BLAS, [B..., n, k] @ [k, m] one tall GEMM.
   const std::vector<std::pair<Shape, Shape>> cases = {
-      {{5, 7}, {7, 3}},          {{1, 1}, {1, 1}},         {{64, 80}, {80, 48}},   {{1, 33}, {33, 300}},
-      {{300, 17}, {17, 1}},      {{3, 1, 20, 30}, {4, 30, 25}}, {{2, 3, 40, 50}, {50, 60}},
-      {{40, 50}, {2, 50, 60}},   {{2, 1, 30, 40}, {1, 40, 70}}, {{6, 1, 70}, {70, 65}}};
+      {{5, 7}, {7, 3}},           {{1, 1}, {1, 1}},        {{64, 80}, {80, 48}},
+      {{1, 33}, {33, 300}},       {{300, 17}, {17, 1}},    {{3, 1, 20, 30}, {4, 30, 25}},
+      {{2, 3, 40, 50}, {50, 60}}, {{40, 50}, {2, 50, 60}}, {{2, 1, 30, 40}, {1, 40, 70}},
+      {{6, 1, 70}, {70, 65}}};
   uint32_t seed = 10;
   for (DType dtype : {kFloat32, kFloat64})
     for (const auto& [sa, sb] : cases) {
@@ -171,6 +172,9 @@ TEST(Matmul, TransposedAndStridedOperands) {
     check_against_naive(random({1, n, k}, kFloat32, 29).expand({4, n, k}), random({4, k, m}, kFloat32, 30));
     // Permuted batch dims: the batch walk follows any strides.
     check_against_naive(random({n, 2, 3, k}, kFloat32, 31).permute({1, 2, 0, 3}), random({k, m}, kFloat32, 32));
+    // One b broadcast over a batch of a: a single GEMM over all rows, also when rows are strided.
+    check_against_naive(random({4, n, k}, kFloat32, 33), random({1, k, m}, kFloat32, 34).expand({4, k, m}));
+    check_against_naive(random({3, 2 * n, k}, kFloat32, 35).slice(1, 0, 2 * n, 2), random({k, m}, kFloat32, 36));
   }
 }
 
@@ -186,10 +190,10 @@ TEST(Matmul, VectorOperandsInAnyLayout) {
     Array m = random({100, 40}, dtype, 43);
     Array mt = random({40, 100}, dtype, 44).transpose(0, 1);  // [100, 40], column-major
     for (const Array& mat : {m, mt}) {
-      check_against_naive(v.unsqueeze(0), mat);                        // [1, 100] @ [100, 40]
-      check_against_naive(mat.transpose(0, 1), v.unsqueeze(1));        // [40, 100] @ [100, 1]
-      check_against_naive(mat.transpose(0, 1), e.unsqueeze(1));        // a broadcast vector
-      check_against_naive(random({3, 1, 100}, dtype, 45), mat);        // a batch of rows
+      check_against_naive(v.unsqueeze(0), mat);                  // [1, 100] @ [100, 40]
+      check_against_naive(mat.transpose(0, 1), v.unsqueeze(1));  // [40, 100] @ [100, 1]
+      check_against_naive(mat.transpose(0, 1), e.unsqueeze(1));  // a broadcast vector
+      check_against_naive(random({3, 1, 100}, dtype, 45), mat);  // a batch of rows
     }
   }
 }
@@ -213,17 +217,26 @@ template <typename E, typename Fn> void expect_error(Fn fn, const std::string& m
 }
 
 TEST(Matmul, Errors) {
-  expect_error<DTypeError>([] { kernels::matmul(random({2, 2}, kFloat32, 1), random({2, 2}, kFloat64, 1)); },
-                           "matmul: dtypes float32 and float64 differ");
+  expect_error<DTypeError>(
+      [] {
+        kernels::matmul(random({2, 2}, kFloat32, 1), random({2, 2}, kFloat64, 1));
+      },
+      "matmul: dtypes float32 and float64 differ");
   expect_error<DTypeError>([] { kernels::matmul(from({1}, {1}, kInt64), from({1}, {1}, kInt64)); },
                            "matmul: expected a floating dtype (float32 or float64), got int64");
-  expect_error<ShapeError>([] { kernels::matmul(random({2, 3}, kFloat32, 1), random({4, 5}, kFloat32, 1)); },
-                           "matmul: shapes [2, 3] and [4, 5] cannot be multiplied (3 != 4)");
+  expect_error<ShapeError>(
+      [] {
+        kernels::matmul(random({2, 3}, kFloat32, 1), random({4, 5}, kFloat32, 1));
+      },
+      "matmul: shapes [2, 3] and [4, 5] cannot be multiplied (3 != 4)");
   expect_error<ShapeError>([] { kernels::matmul(random({3}, kFloat32, 1), random({4}, kFloat32, 1)); },
                            "matmul: shapes [3] and [4] cannot be multiplied (3 != 4)");
   EXPECT_THROW(kernels::matmul(random({}, kFloat32, 1), random({3}, kFloat32, 1)), ShapeError);
-  expect_error<ShapeError>([] { kernels::matmul(random({2, 2, 3}, kFloat32, 1), random({3, 3, 4}, kFloat32, 1)); },
-                           "matmul: batch dims of shapes [2, 2, 3] and [3, 3, 4] cannot broadcast");
+  expect_error<ShapeError>(
+      [] {
+        kernels::matmul(random({2, 2, 3}, kFloat32, 1), random({3, 3, 4}, kFloat32, 1));
+      },
+      "matmul: batch dims of shapes [2, 2, 3] and [3, 3, 4] cannot broadcast");
 }
 
 }  // namespace

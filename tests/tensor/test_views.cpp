@@ -1,8 +1,8 @@
 // Array views: they share storage and copy nothing; view() refuses strides it cannot express
 // while reshape() copies then; contiguous() copies only when it must.
-#include <gtest/gtest.h>
-
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "xgrad/tensor/tensor.hpp"
 

@@ -44,20 +44,19 @@ Tensor matmul_grad_b(const Tensor& a, const Tensor& dy2, const Shape& b_shape) {
 // y = a @ b (NumPy rules)    da = sum_to(dy @ b^T, a.shape)    db = sum_to(a^T @ dy, b.shape)
 // (1-d operands are a row / column matrix in both directions)
 Tensor matmul(const Tensor& a, const Tensor& b) {
-  return record("matmul", kernels::matmul(a.array(), b.array()), {a, b}, Save::Inputs,
-                [](const Backward& c) -> Grads {
-                  const Shape& a_shape = c.input_shape(0);
-                  const Shape& b_shape = c.input_shape(1);
-                  Tensor dy2 = c.grad;  // dy with the dims a 1-d operand dropped put back: [..., n, m]
-                  if (a_shape.size() == 1 || b_shape.size() == 1) {
-                    Shape s = c.grad.shape();
-                    if (a_shape.size() == 1) s.insert(s.end() - (b_shape.size() == 1 ? 0 : 1), 1);
-                    if (b_shape.size() == 1) s.push_back(1);
-                    dy2 = reshape(c.grad, s);
-                  }
-                  return {c.needs(0) ? matmul_grad_a(dy2, c.input(1), a_shape) : Tensor{},
-                          c.needs(1) ? matmul_grad_b(c.input(0), dy2, b_shape) : Tensor{}};
-                });
+  return record("matmul", kernels::matmul(a.array(), b.array()), {a, b}, Save::Inputs, [](const Backward& c) -> Grads {
+    const Shape& a_shape = c.input_shape(0);
+    const Shape& b_shape = c.input_shape(1);
+    Tensor dy2 = c.grad;  // dy with the dims a 1-d operand dropped put back: [..., n, m]
+    if (a_shape.size() == 1 || b_shape.size() == 1) {
+      Shape s = c.grad.shape();
+      if (a_shape.size() == 1) s.insert(s.end() - (b_shape.size() == 1 ? 0 : 1), 1);
+      if (b_shape.size() == 1) s.push_back(1);
+      dy2 = reshape(c.grad, s);
+    }
+    return {c.needs(0) ? matmul_grad_a(dy2, c.input(1), a_shape) : Tensor{},
+            c.needs(1) ? matmul_grad_b(c.input(0), dy2, b_shape) : Tensor{}};
+  });
 }
 
 Tensor dot(const Tensor& a, const Tensor& b) {

@@ -34,10 +34,9 @@ Tensor index_add_impl(const Shape& shape, int64_t dim, const Array& index, const
 
 // y = x.index_select(dim, index)    dx = index_add(zeros(x.shape), dim, index, dy)
 Tensor index_select_impl(const Tensor& x, int64_t dim, const Array& index) {
-  return record("index_select", kernels::index_select(x.array(), dim, index), {x}, Save::Nothing,
-                [dim, index](const Backward& c) -> Grads {
-                  return {index_add_impl(c.input_shape(0), dim, index, c.grad)};
-                });
+  return record(
+      "index_select", kernels::index_select(x.array(), dim, index), {x}, Save::Nothing,
+      [dim, index](const Backward& c) -> Grads { return {index_add_impl(c.input_shape(0), dim, index, c.grad)}; });
 }
 
 // y[..i..] = x[..index[..i..]..] along dim    dx = scatter_add(zeros(x.shape), dim, index, dy)
@@ -51,8 +50,8 @@ Tensor gather_impl(const Tensor& x, int64_t dim, const Array& index) {
 
 // y = x; y[..index[..i..]..] += source[..i..] along dim    dx = dy    dsource = gather(dy, dim, index)
 Tensor scatter_add_impl(const Tensor& x, int64_t dim, const Array& index, const Tensor& source) {
-  return record("scatter_add", kernels::scatter_add(x.array(), dim, index, source.array()), {x, source},
-                Save::Nothing, [dim, index](const Backward& c) -> Grads {
+  return record("scatter_add", kernels::scatter_add(x.array(), dim, index, source.array()), {x, source}, Save::Nothing,
+                [dim, index](const Backward& c) -> Grads {
                   return {c.needs(0) ? c.grad : Tensor{}, c.needs(1) ? gather_impl(c.grad, dim, index) : Tensor{}};
                 });
 }
@@ -83,7 +82,8 @@ Tensor transpose(const Tensor& x, int64_t dim0, int64_t dim1) {
 Tensor permute(const Tensor& x, const Dims& order) {
   Array y = x.array().permute(order);  // checks the order
   Dims inverse(order.size());
-  for (size_t i = 0; i < order.size(); ++i) inverse[normalize_dim("permute", order[i], x.dim())] = static_cast<int64_t>(i);
+  for (size_t i = 0; i < order.size(); ++i)
+    inverse[normalize_dim("permute", order[i], x.dim())] = static_cast<int64_t>(i);
   return record("permute", std::move(y), {x}, Save::Nothing,
                 [inverse = std::move(inverse)](const Backward& c) -> Grads { return {permute(c.grad, inverse)}; });
 }

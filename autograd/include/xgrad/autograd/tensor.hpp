@@ -6,6 +6,7 @@
 #include <initializer_list>
 #include <iosfwd>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -60,8 +61,9 @@ class Tensor {
   void retain_grad() const;                          // keep .grad on a non-leaf too
   bool retains_grad() const;
   // dL/dself for every leaf (and retained non-leaf) this tensor depends on. `gradient` defaults
-  // to 1 for a one-element tensor; a non-scalar needs one of its own shape.
-  void backward(const Tensor& gradient = {}, bool retain_graph = false, bool create_graph = false) const;
+  // to 1 for a one-element tensor; a non-scalar needs one of its own shape. retain_graph defaults
+  // to create_graph, as in PyTorch.
+  void backward(const Tensor& gradient = {}, std::optional<bool> retain_graph = {}, bool create_graph = false) const;
   Tensor detach() const;                             // same values, no graph
   Tensor& detach_();
   // A hook sees (and may replace, by returning a defined tensor) the gradient flowing into this

@@ -15,8 +15,8 @@ namespace xgrad::nn {
 class AnyModule {
  public:
   template <class M>
-    requires std::derived_from<M, Module>
-  AnyModule(M module) : ptr_(std::make_shared<M>(std::move(module))) {}  // NOLINT: implicit on purpose
+  requires std::derived_from<M, Module> AnyModule(M module)
+      : ptr_(std::make_shared<M>(std::move(module))) {}                   // NOLINT: implicit on purpose
   AnyModule(std::shared_ptr<Module> module) : ptr_(std::move(module)) {}  // NOLINT
   const std::shared_ptr<Module>& ptr() const { return ptr_; }
 

@@ -15,6 +15,7 @@ Tensor dropout(const Tensor& x, double p = 0.5, bool training = true, Generator&
 
 // The activations are the xgrad ops themselves.
 using xgrad::elu;
+using xgrad::flatten;
 using xgrad::gelu;
 using xgrad::leaky_relu;
 using xgrad::log_softmax;
@@ -24,6 +25,5 @@ using xgrad::silu;
 using xgrad::softmax;
 using xgrad::softplus;
 using xgrad::tanh;
-using xgrad::flatten;
 
 }  // namespace xgrad::nn::functional

@@ -34,22 +34,22 @@ struct HuberLossOptions {
   double delta = 1.0;  // 0.5 d^2 below delta, delta (|d| - 0.5 delta) above
 };
 struct BCELossOptions {
-  Tensor weight;  // optional, broadcasts to the input
+  Tensor weight = {};  // optional, broadcasts to the input
   Reduction reduction = Reduction::Mean;
 };
 struct BCEWithLogitsLossOptions {
-  Tensor weight;      // optional, broadcasts to the input
+  Tensor weight = {};  // optional, broadcasts to the input
   Reduction reduction = Reduction::Mean;
-  Tensor pos_weight;  // optional weight of the positive term, broadcasts (e.g. [C] for [N, C])
+  Tensor pos_weight = {};  // optional weight of the positive term, broadcasts (e.g. [C] for [N, C])
 };
 struct CrossEntropyLossOptions {
-  Tensor weight;               // optional [C] class weights
-  int64_t ignore_index = -100; // class-index targets equal to it contribute nothing
+  Tensor weight = {};           // optional [C] class weights
+  int64_t ignore_index = -100;  // class-index targets equal to it contribute nothing
   Reduction reduction = Reduction::Mean;
   double label_smoothing = 0.0;  // in [0, 1]
 };
 struct NLLLossOptions {
-  Tensor weight;
+  Tensor weight = {};  // optional [C] class weights
   int64_t ignore_index = -100;
   Reduction reduction = Reduction::Mean;
 };
@@ -76,28 +76,25 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const NLLLossOptions&
 }  // namespace functional
 
 // The loss objects: options fixed at construction, called like functions.
-#define XGRAD_NN_LOSS(Name, function)                                                              \
-  class Name {                                                                                     \
-   public:                                                                                         \
-    using Options = Name##Options;                                                                 \
-    explicit Name(Options options = {}) : options_(std::move(options)) {}                          \
-    Tensor operator()(const Tensor& input, const Tensor& target) const {                           \
-      return functional::function(input, target, options_);                                        \
-    }                                                                                              \
-    const Options& options() const { return options_; }                                            \
-                                                                                                   \
-   private:                                                                                        \
-    Options options_;                                                                              \
-  }
+template <class OptionsT, Tensor (*kFunction)(const Tensor&, const Tensor&, const OptionsT&)>
+class Loss {
+ public:
+  using Options = OptionsT;
+  explicit Loss(Options options = {}) : options_(std::move(options)) {}
+  Tensor operator()(const Tensor& input, const Tensor& target) const { return kFunction(input, target, options_); }
+  const Options& options() const { return options_; }
 
-XGRAD_NN_LOSS(MSELoss, mse_loss);
-XGRAD_NN_LOSS(L1Loss, l1_loss);
-XGRAD_NN_LOSS(SmoothL1Loss, smooth_l1_loss);
-XGRAD_NN_LOSS(HuberLoss, huber_loss);
-XGRAD_NN_LOSS(BCELoss, binary_cross_entropy);
-XGRAD_NN_LOSS(BCEWithLogitsLoss, binary_cross_entropy_with_logits);
-XGRAD_NN_LOSS(CrossEntropyLoss, cross_entropy);
-XGRAD_NN_LOSS(NLLLoss, nll_loss);
-#undef XGRAD_NN_LOSS
+ private:
+  Options options_;
+};
+
+using MSELoss = Loss<MSELossOptions, functional::mse_loss>;
+using L1Loss = Loss<L1LossOptions, functional::l1_loss>;
+using SmoothL1Loss = Loss<SmoothL1LossOptions, functional::smooth_l1_loss>;
+using HuberLoss = Loss<HuberLossOptions, functional::huber_loss>;
+using BCELoss = Loss<BCELossOptions, functional::binary_cross_entropy>;
+using BCEWithLogitsLoss = Loss<BCEWithLogitsLossOptions, functional::binary_cross_entropy_with_logits>;
+using CrossEntropyLoss = Loss<CrossEntropyLossOptions, functional::cross_entropy>;
+using NLLLoss = Loss<NLLLossOptions, functional::nll_loss>;
 
 }  // namespace xgrad::nn

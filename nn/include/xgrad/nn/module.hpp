@@ -64,8 +64,7 @@ class Module {
   Tensor register_buffer(std::string name, Tensor value);
   // Registers a submodule; stores a handle to the same module and returns `module`.
   template <class M>
-    requires std::derived_from<M, Module>
-  M register_module(std::string name, M module) {
+  requires std::derived_from<M, Module> M register_module(std::string name, M module) {
     register_child(std::move(name), std::make_shared<M>(module));
     return module;
   }

@@ -17,7 +17,7 @@
 namespace xgrad::optim {
 
 struct ParamGroup {
-  std::vector<Tensor> params;
+  std::vector<Tensor> params = {};
   double lr = -1;            // negative: the optimizer's default
   double weight_decay = -1;  // negative: the optimizer's default
   double momentum = -1;      // SGD's and RMSprop's momentum, Adam's beta1; negative: the default

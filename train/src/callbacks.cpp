@@ -1,0 +1,148 @@
+#include "xgrad/train/callbacks.hpp"
+
+#include <cmath>
+#include <iostream>
+#include <limits>
+
+#include "xgrad/nn/module.hpp"
+#include "xgrad/optim/scheduler.hpp"
+#include "xgrad/tensor/error.hpp"
+#include "xgrad/tensor/kernels.hpp"
+#include "xgrad/train/checkpoint.hpp"
+
+namespace xgrad::train {
+namespace {
+
+std::vector<Tensor> state_tensors(const nn::Module& model) {
+  std::vector<Tensor> all = model.parameters();
+  for (const Tensor& b : model.buffers()) all.push_back(b);
+  return all;
+}
+
+}  // namespace
+
+// ---- Monitor ------------------------------------------------------------------------------------
+
+Monitor::Monitor(std::string metric, MonitorMode mode, double min_delta)
+    : metric_(std::move(metric)),
+      maximize_(mode == MonitorMode::Max || (mode == MonitorMode::Auto && metric_.find("acc") != std::string::npos)),
+      min_delta_(std::abs(min_delta)) {
+  if (metric_.empty()) throw ValueError("Monitor: the metric name is empty");
+  reset();
+}
+
+void Monitor::reset() {
+  best_ = maximize_ ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
+}
+
+double Monitor::value(const Logs& logs, const char* who) const {
+  const auto it = logs.find(metric_);
+  if (it != logs.end()) return it->second;
+  std::string known;
+  for (const auto& [name, v] : logs) {
+    (void)v;
+    known += (known.empty() ? "" : ", ") + name;
+  }
+  throw ValueError(std::string(who) + ": the monitored metric '" + metric_ + "' is not in the logs (available: " +
+                   known + ")" + (metric_.rfind("val_", 0) == 0 ? "; pass validation data to fit()" : ""));
+}
+
+bool Monitor::improved(double value) {
+  if (std::isnan(value)) return false;
+  const bool better = maximize_ ? value > best_ + min_delta_ : value < best_ - min_delta_;
+  if (better) best_ = value;
+  return better;
+}
+
+// ---- EarlyStopping ------------------------------------------------------------------------------
+
+EarlyStopping::EarlyStopping(Options options)
+    : options_(std::move(options)), monitor_(options_.monitor, options_.mode, options_.min_delta) {
+  if (options_.patience < 0) throw ValueError("EarlyStopping: patience must be >= 0");
+}
+
+void EarlyStopping::on_train_begin(FitState& /*state*/) {
+  monitor_.reset();
+  wait_ = 0;
+  stopped_epoch_ = best_epoch_ = -1;
+  best_weights_.clear();
+}
+
+void EarlyStopping::on_epoch_end(FitState& state, int64_t epoch, const Logs& logs) {
+  if (monitor_.improved(monitor_.value(logs, "EarlyStopping"))) {
+    wait_ = 0;
+    best_epoch_ = epoch;
+    if (options_.restore_best_weights) {
+      best_weights_.clear();
+      for (const Tensor& t : state_tensors(state.model)) best_weights_.push_back(t.array().clone());
+    }
+    return;
+  }
+  if (++wait_ > options_.patience) {
+    stopped_epoch_ = epoch;
+    state.stop_training = true;
+    if (options_.verbose)
+      std::cout << "Epoch " << epoch + 1 << ": early stopping (" << monitor_.metric() << " has not improved for "
+                << wait_ << " epochs)\n";
+  }
+}
+
+void EarlyStopping::on_train_end(FitState& state) {
+  if (!options_.restore_best_weights || best_weights_.empty() || best_epoch_ + 1 == state.history.epochs()) return;
+  const std::vector<Tensor> tensors = state_tensors(state.model);
+  if (tensors.size() != best_weights_.size())
+    throw ValueError("EarlyStopping: the model's parameters changed during training");
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    kernels::copy_(tensors[i].array(), best_weights_[i]);
+    tensors[i].array().bump_version();
+  }
+  if (options_.verbose)
+    std::cout << "Restoring the model weights from the end of the best epoch: " << best_epoch_ + 1 << "\n";
+}
+
+// ---- ModelCheckpoint ----------------------------------------------------------------------------
+
+ModelCheckpoint::ModelCheckpoint(Options options)
+    : options_(std::move(options)), monitor_(options_.monitor, options_.mode, 0.0) {
+  if (options_.path.empty()) throw ValueError("ModelCheckpoint: the path is empty");
+}
+
+void ModelCheckpoint::on_train_begin(FitState& /*state*/) {
+  monitor_.reset();
+  best_epoch_ = -1;
+}
+
+void ModelCheckpoint::on_epoch_end(FitState& state, int64_t epoch, const Logs& logs) {
+  if (options_.save_best_only) {
+    const double value = monitor_.value(logs, "ModelCheckpoint");
+    const double previous = monitor_.best();
+    if (!monitor_.improved(value)) return;
+    best_epoch_ = epoch;
+    if (options_.verbose)
+      std::cout << "Epoch " << epoch + 1 << ": " << monitor_.metric() << " improved from " << previous << " to "
+                << value << ", saving the model to " << options_.path << "\n";
+  }
+  save_parameters(state.model, options_.path);
+  ++saves_;
+}
+
+// ---- LRSchedulerCallback ------------------------------------------------------------------------
+
+LRSchedulerCallback::LRSchedulerCallback(optim::LRScheduler& scheduler, Options options)
+    : scheduler_(scheduler), options_(std::move(options)) {}
+
+void LRSchedulerCallback::on_epoch_end(FitState& /*state*/, int64_t /*epoch*/, const Logs& logs) {
+  if (options_.per_batch) return;
+  if (scheduler_.needs_metric()) {
+    const Monitor monitor(options_.monitor, MonitorMode::Auto, 0.0);
+    scheduler_.step(monitor.value(logs, "LRSchedulerCallback"));
+  } else {
+    scheduler_.step();
+  }
+}
+
+void LRSchedulerCallback::on_batch_end(FitState& /*state*/, int64_t /*batch*/, const Logs& /*logs*/) {
+  if (options_.per_batch) scheduler_.step();
+}
+
+}  // namespace xgrad::train

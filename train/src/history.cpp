@@ -1,0 +1,68 @@
+#include "xgrad/train/history.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+#include "xgrad/tensor/error.hpp"
+
+namespace xgrad::train {
+
+void History::append(const Logs& logs) {
+  constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+  for (const auto& [name, value] : logs) {
+    (void)value;
+    if (series_.count(name)) continue;
+    names_.push_back(name);
+    series_[name] = std::vector<double>(static_cast<size_t>(epochs_), nan);
+  }
+  for (auto& [name, values] : series_) {
+    const auto it = logs.find(name);
+    values.push_back(it == logs.end() ? nan : it->second);
+  }
+  ++epochs_;
+}
+
+bool History::has(const std::string& name) const { return series_.count(name) > 0; }
+
+const std::vector<double>& History::operator[](const std::string& name) const {
+  const auto it = series_.find(name);
+  if (it == series_.end()) {
+    std::string known;
+    for (const std::string& n : names_) known += (known.empty() ? "" : ", ") + n;
+    throw ValueError("History: no metric named '" + name + "' (recorded: " + (known.empty() ? "none" : known) + ")");
+  }
+  return it->second;
+}
+
+std::string History::to_csv_string() const {
+  std::ostringstream os;
+  os.precision(10);
+  os << "epoch";
+  for (const std::string& name : names_) os << ',' << name;
+  os << '\n';
+  for (int64_t e = 0; e < epochs_; ++e) {
+    os << e + 1;
+    for (const std::string& name : names_) {
+      const double v = series_.at(name)[static_cast<size_t>(e)];
+      os << ',';
+      if (!std::isnan(v)) os << v;
+    }
+    os << '\n';
+  }
+  return os.str();
+}
+
+void History::to_csv(const std::string& path) const {
+  std::ofstream out(path, std::ios::binary);
+  if (!out) throw IOError("History::to_csv: " + path + ": cannot open for writing: " + std::strerror(errno));
+  out << to_csv_string();
+  out.close();
+  if (!out) throw IOError("History::to_csv: " + path + ": write failed");
+}
+
+}  // namespace xgrad::train
