@@ -1,6 +1,7 @@
 // Reductions of a 4096 x 1024 float32 matrix (16 MiB) over axis 0 (down the columns: the
 // strided direction) and axis 1 (along the rows), and over everything. Memory bound: floor
 // >= 5 GB/s in either direction. Bytes counted: the input read once (the output is small).
+// Rates use CPU time (the kernels run on one thread).
 #include <benchmark/benchmark.h>
 
 #include <xgrad/xgrad.hpp>
@@ -25,7 +26,7 @@ void BM_Sum_Axis(benchmark::State& state) {
   }
   state.SetBytesProcessed(state.iterations() * kRows * kCols * 4);
 }
-BENCHMARK(BM_Sum_Axis)->ArgName("axis")->Arg(0)->Arg(1)->UseRealTime();
+BENCHMARK(BM_Sum_Axis)->ArgName("axis")->Arg(0)->Arg(1);
 
 void BM_Sum_All(benchmark::State& state) {
   xg::Tensor x = matrix(false);
@@ -35,7 +36,7 @@ void BM_Sum_All(benchmark::State& state) {
   }
   state.SetBytesProcessed(state.iterations() * kRows * kCols * 4);
 }
-BENCHMARK(BM_Sum_All)->UseRealTime();
+BENCHMARK(BM_Sum_All);
 
 void BM_Mean_Axis(benchmark::State& state) {
   const int64_t axis = state.range(0);
@@ -46,7 +47,7 @@ void BM_Mean_Axis(benchmark::State& state) {
   }
   state.SetBytesProcessed(state.iterations() * kRows * kCols * 4);
 }
-BENCHMARK(BM_Mean_Axis)->ArgName("axis")->Arg(0)->Arg(1)->UseRealTime();
+BENCHMARK(BM_Mean_Axis)->ArgName("axis")->Arg(0)->Arg(1);
 
 // Forward + backward: the gradient of a sum is dy broadcast back to [4096, 1024]. Bytes: read the
 // input + write the gradient once (an upper bound if .grad stays a broadcast view).
@@ -62,7 +63,7 @@ void BM_Sum_Axis_FwdBwd(benchmark::State& state) {
   }
   state.SetBytesProcessed(state.iterations() * kRows * kCols * 2 * 4);
 }
-BENCHMARK(BM_Sum_Axis_FwdBwd)->ArgName("axis")->Arg(0)->Arg(1)->UseRealTime();
+BENCHMARK(BM_Sum_Axis_FwdBwd)->ArgName("axis")->Arg(0)->Arg(1);
 
 // The kernel alone (no Tensor, no graph).
 void BM_Kernel_Sum_Axis(benchmark::State& state) {
@@ -74,7 +75,7 @@ void BM_Kernel_Sum_Axis(benchmark::State& state) {
   }
   state.SetBytesProcessed(state.iterations() * kRows * kCols * 4);
 }
-BENCHMARK(BM_Kernel_Sum_Axis)->ArgName("axis")->Arg(0)->Arg(1)->UseRealTime();
+BENCHMARK(BM_Kernel_Sum_Axis)->ArgName("axis")->Arg(0)->Arg(1);
 
 }  // namespace
 

@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <optional>
 #include <sstream>
 
 #include "strided_loop.hpp"
@@ -11,8 +12,13 @@
 namespace xgrad {
 
 Storage::Storage(size_t nbytes) : nbytes_(nbytes) {
-  const size_t rounded = (std::max<size_t>(nbytes, 1) + 63) / 64 * 64;
-  data_ = std::aligned_alloc(64, rounded);
+  // Small buffers come from malloc (aligned_alloc costs ~10x more there and SIMD loads are
+  // unaligned anyway); large ones are cache-line aligned.
+  if (nbytes < 4096) {
+    data_ = std::malloc(std::max<size_t>(nbytes, 1));
+  } else {
+    data_ = std::aligned_alloc(64, (nbytes + 63) / 64 * 64);
+  }
   if (!data_) throw std::bad_alloc();
 }
 
@@ -57,44 +63,55 @@ Array Array::as_strided(Shape shape, Strides strides, int64_t offset) const {
   return Array(storage_, std::move(shape), std::move(strides), offset, dtype_);
 }
 
-Array Array::view(const Shape& target) const {
-  Shape shape = infer_shape("view", target, numel_);
-  if (is_contiguous()) return as_strided(shape, contiguous_strides(shape), offset_);
-  // A non-contiguous view is possible when each run of merged input dims maps onto output dims
-  // (the same rule as PyTorch's computeStride): walk both shapes in chunks of equal element count.
-  // `chunk` is the stride of the innermost dim of the current run of mergeable input dims.
-  if (numel_ == 0) return as_strided(shape, contiguous_strides(shape), offset_);
+namespace {
+
+// Strides that let `shape` view an array of (from_shape, from_strides) without copying, or nothing.
+// A view is possible when each run of merged input dims maps onto output dims (the same rule as
+// PyTorch's computeStride): walk both shapes in chunks of equal element count. `chunk` is the
+// stride of the innermost dim of the current run of mergeable input dims.
+std::optional<Strides> view_strides(const Shape& from_shape, const Strides& from_strides, const Shape& shape) {
+  const int64_t ndim = static_cast<int64_t>(from_shape.size());
   Strides out(shape.size());
   int64_t view_d = static_cast<int64_t>(shape.size()) - 1;
-  int64_t chunk = strides_.empty() ? 1 : strides_.back();
+  int64_t chunk = from_strides.empty() ? 1 : from_strides.back();
   int64_t tensor_numel = 1;
   int64_t view_numel = 1;
-  for (int64_t d = dim() - 1; d >= 0; --d) {
-    tensor_numel *= shape_[d];
-    if (d == 0 || (shape_[d - 1] != 1 && strides_[d - 1] != tensor_numel * chunk)) {
+  for (int64_t d = ndim - 1; d >= 0; --d) {
+    tensor_numel *= from_shape[d];
+    if (d == 0 || (from_shape[d - 1] != 1 && from_strides[d - 1] != tensor_numel * chunk)) {
       while (view_d >= 0 && (view_numel < tensor_numel || shape[view_d] == 1)) {
         out[view_d] = view_numel * chunk;
         view_numel *= shape[view_d];
         --view_d;
       }
-      if (view_numel != tensor_numel)
-        throw ShapeError("view: shape " + xgrad::to_string(shape) + " is not compatible with the strides of a " +
-                         xgrad::to_string(shape_) + " view; use reshape()");
-      if (d > 0) chunk = strides_[d - 1];
+      if (view_numel != tensor_numel) return std::nullopt;
+      if (d > 0) chunk = from_strides[d - 1];
       tensor_numel = 1;
       view_numel = 1;
     }
   }
   for (; view_d >= 0; --view_d) out[view_d] = 1;
-  return as_strided(shape, out, offset_);
+  return out;
+}
+
+}  // namespace
+
+Array Array::view(const Shape& target) const {
+  Shape shape = infer_shape("view", target, numel_);
+  if (is_contiguous() || numel_ == 0) return as_strided(shape, contiguous_strides(shape), offset_);
+  std::optional<Strides> strides = view_strides(shape_, strides_, shape);
+  if (!strides)
+    throw ShapeError("view: shape " + xgrad::to_string(shape) + " is not compatible with the strides of a " +
+                     xgrad::to_string(shape_) + " view; use reshape()");
+  return as_strided(shape, std::move(*strides), offset_);
 }
 
 Array Array::reshape(const Shape& target) const {
-  try {
-    return view(target);
-  } catch (const ShapeError&) {
-    return contiguous().view(target);
-  }
+  Shape shape = infer_shape("reshape", target, numel_);
+  if (is_contiguous() || numel_ == 0) return as_strided(shape, contiguous_strides(shape), offset_);
+  if (std::optional<Strides> strides = view_strides(shape_, strides_, shape))
+    return as_strided(shape, std::move(*strides), offset_);
+  return contiguous().view(shape);
 }
 
 Array Array::transpose(int64_t dim0, int64_t dim1) const {

@@ -30,8 +30,8 @@ Tensor to_input(const Tensor& g, const Backward& c, size_t i) {
   return r.dtype() == c.input_dtype(i) ? r : to(r, c.input_dtype(i));
 }
 
-// Whether a backward must build a graph from this gradient (create_graph with a gradient that
-// itself depends on something requiring grad); when not, fused kernels can stand in for ops.
+// For a backward linear in dy with a factor constant in the inputs (relu, clamp): whether it must
+// build a graph (create_graph and dy requires grad); when not, a fused kernel can stand in for ops.
 bool builds_graph(const Tensor& g) { return is_grad_enabled() && g.requires_grad(); }
 
 // g * mask, the mask (bool) taken as a constant of g's dtype.
@@ -64,8 +64,8 @@ Tensor normal_cdf(const Tensor& x) {
                 [](const Backward& c) -> Grads { return {c.grad * normal_pdf(c.input(0))}; });
 }
 
-// The weight maximum's (w) or minimum's (1 - w) gradient gives a: 1 where a wins, 1/2 on a tie.
-//   maximum: w = (1 + sign(a - b)) / 2    minimum: w = (1 - sign(a - b)) / 2
+// dy * w, the share of maximum's (or minimum's) gradient that goes to a: w = 1 where a wins, 1/2 on
+// a tie, 0 where b wins.    maximum: w = (1 + sign(a - b)) / 2    minimum: w = (1 - sign(a - b)) / 2
 Tensor select_gradient(const Backward& c, bool maximum) {
   const Array s = kernels::unary(Unary::Sign, kernels::binary(Binary::Sub, c.input(0).array(), c.input(1).array()));
   const Array w = kernels::binary_scalar(
