@@ -7,6 +7,8 @@
 
 #include <xgrad/xgrad.hpp>
 
+#include "bench_common.hpp"
+
 namespace {
 
 constexpr int64_t kLarge = int64_t{1} << 22;  // 4M elements
@@ -28,10 +30,12 @@ void set_bytes(benchmark::State& state, int64_t elements, int64_t bytes_per_elem
 // y = a * b: read 2, write 1.
 void BM_Large_Mul_Fwd(benchmark::State& state) {
   xg::Tensor a = make({kLarge}, 1, false), b = make({kLarge}, 2, false);
-  for (auto _ : state) {
+  const auto body = [&] {
     xg::Tensor y = a * b;
     benchmark::DoNotOptimize(y.data_ptr<float>());
-  }
+  };
+  xg::bench::warm_up(body);
+  for (auto _ : state) body();
   set_bytes(state, kLarge, 3 * 4);
 }
 BENCHMARK(BM_Large_Mul_Fwd);
@@ -39,10 +43,12 @@ BENCHMARK(BM_Large_Mul_Fwd);
 // y = exp(x): read 1, write 1.
 void BM_Large_Exp_Fwd(benchmark::State& state) {
   xg::Tensor x = make({kLarge}, 1, false);
-  for (auto _ : state) {
+  const auto body = [&] {
     xg::Tensor y = xg::exp(x);
     benchmark::DoNotOptimize(y.data_ptr<float>());
-  }
+  };
+  xg::bench::warm_up(body);
+  for (auto _ : state) body();
   set_bytes(state, kLarge, 2 * 4);
 }
 BENCHMARK(BM_Large_Exp_Fwd);
@@ -53,13 +59,15 @@ BENCHMARK(BM_Large_Exp_Fwd);
 void BM_Large_Mul_FwdBwd(benchmark::State& state) {
   xg::Tensor a = make({kLarge}, 1, true), b = make({kLarge}, 2, true);
   const xg::Tensor dy = xg::ones({kLarge});
-  for (auto _ : state) {
+  const auto body = [&] {
     xg::Tensor y = a * b;
     y.backward(dy);
     benchmark::DoNotOptimize(a.grad().data_ptr<float>());
     a.set_grad({});
     b.set_grad({});
-  }
+  };
+  xg::bench::warm_up(body);
+  for (auto _ : state) body();
   set_bytes(state, kLarge, 9 * 4);
 }
 BENCHMARK(BM_Large_Mul_FwdBwd);
@@ -68,13 +76,15 @@ BENCHMARK(BM_Large_Mul_FwdBwd);
 void BM_Large_Add_FwdBwd(benchmark::State& state) {
   xg::Tensor a = make({kLarge}, 1, true), b = make({kLarge}, 2, true);
   const xg::Tensor dy = xg::ones({kLarge});
-  for (auto _ : state) {
+  const auto body = [&] {
     xg::Tensor y = a + b;
     y.backward(dy);
     benchmark::DoNotOptimize(a.grad().data_ptr<float>());
     a.set_grad({});
     b.set_grad({});
-  }
+  };
+  xg::bench::warm_up(body);
+  for (auto _ : state) body();
   set_bytes(state, kLarge, 3 * 4);
 }
 BENCHMARK(BM_Large_Add_FwdBwd);
@@ -83,12 +93,14 @@ BENCHMARK(BM_Large_Add_FwdBwd);
 void BM_Large_Tanh_FwdBwd(benchmark::State& state) {
   xg::Tensor x = make({kLarge}, 1, true);
   const xg::Tensor dy = xg::ones({kLarge});
-  for (auto _ : state) {
+  const auto body = [&] {
     xg::Tensor y = xg::tanh(x);
     y.backward(dy);
     benchmark::DoNotOptimize(x.grad().data_ptr<float>());
     x.set_grad({});
-  }
+  };
+  xg::bench::warm_up(body);
+  for (auto _ : state) body();
   set_bytes(state, kLarge, 5 * 4);
 }
 BENCHMARK(BM_Large_Tanh_FwdBwd);
@@ -97,12 +109,14 @@ BENCHMARK(BM_Large_Tanh_FwdBwd);
 void BM_Large_Relu_FwdBwd(benchmark::State& state) {
   xg::Tensor x = make({kLarge}, 1, true);
   const xg::Tensor dy = xg::ones({kLarge});
-  for (auto _ : state) {
+  const auto body = [&] {
     xg::Tensor y = xg::relu(x - 0.5);  // sub is recorded too: 2 more transfers, counted
     y.backward(dy);
     benchmark::DoNotOptimize(x.grad().data_ptr<float>());
     x.set_grad({});
-  }
+  };
+  xg::bench::warm_up(body);
+  for (auto _ : state) body();
   set_bytes(state, kLarge, 7 * 4);
 }
 BENCHMARK(BM_Large_Relu_FwdBwd);
@@ -112,10 +126,12 @@ BENCHMARK(BM_Large_Relu_FwdBwd);
 // Forward: read the matrix, write the result (the row stays in cache). 2 x 4 bytes per element.
 void BM_BroadcastRow_Add_Fwd(benchmark::State& state) {
   xg::Tensor x = make({kRows, kCols}, 1, false), row = make({kCols}, 2, false);
-  for (auto _ : state) {
+  const auto body = [&] {
     xg::Tensor y = x + row;
     benchmark::DoNotOptimize(y.data_ptr<float>());
-  }
+  };
+  xg::bench::warm_up(body);
+  for (auto _ : state) body();
   set_bytes(state, kRows * kCols, 2 * 4);
 }
 BENCHMARK(BM_BroadcastRow_Add_Fwd);
@@ -124,13 +140,15 @@ BENCHMARK(BM_BroadcastRow_Add_Fwd);
 void BM_BroadcastRow_Add_FwdBwd(benchmark::State& state) {
   xg::Tensor x = make({kRows, kCols}, 1, true), row = make({kCols}, 2, true);
   const xg::Tensor dy = xg::ones({kRows, kCols});
-  for (auto _ : state) {
+  const auto body = [&] {
     xg::Tensor y = x + row;
     y.backward(dy);
     benchmark::DoNotOptimize(row.grad().data_ptr<float>());
     x.set_grad({});
     row.set_grad({});
-  }
+  };
+  xg::bench::warm_up(body);
+  for (auto _ : state) body();
   set_bytes(state, kRows * kCols, 3 * 4);
 }
 BENCHMARK(BM_BroadcastRow_Add_FwdBwd);
@@ -139,10 +157,12 @@ BENCHMARK(BM_BroadcastRow_Add_FwdBwd);
 
 void BM_Kernel_Mul(benchmark::State& state) {
   const xg::Array a = make({kLarge}, 1, false).array(), b = make({kLarge}, 2, false).array();
-  for (auto _ : state) {
+  const auto body = [&] {
     xg::Array y = xg::kernels::binary(xg::kernels::Binary::Mul, a, b);
     benchmark::DoNotOptimize(y.raw_data());
-  }
+  };
+  xg::bench::warm_up(body);
+  for (auto _ : state) body();
   set_bytes(state, kLarge, 3 * 4);
 }
 BENCHMARK(BM_Kernel_Mul);

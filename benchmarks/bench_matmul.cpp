@@ -11,6 +11,8 @@
 
 #include <xgrad/xgrad.hpp>
 
+#include "bench_common.hpp"
+
 namespace {
 
 constexpr int64_t kN = 1024;
@@ -32,12 +34,14 @@ const double kGemmFlops = 2.0 * kN * kN * kN;
 void BM_Cblas_Sgemm(benchmark::State& state) {
   const xg::Tensor a = matrix(1), b = matrix(2);
   std::vector<float> c(static_cast<size_t>(kN * kN));
-  for (auto _ : state) {
+  const auto body = [&] {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, kN, kN, kN, 1.0f, a.data_ptr<float>(), kN,
                 b.data_ptr<float>(), kN, 0.0f, c.data(), kN);
     benchmark::DoNotOptimize(c.data());
     benchmark::ClobberMemory();
-  }
+  };
+  xg::bench::warm_up(body);
+  for (auto _ : state) body();
   set_flops(state, kGemmFlops);
 }
 BENCHMARK(BM_Cblas_Sgemm)->UseRealTime()->Unit(benchmark::kMillisecond);
@@ -45,10 +49,12 @@ BENCHMARK(BM_Cblas_Sgemm)->UseRealTime()->Unit(benchmark::kMillisecond);
 // xgrad's matmul, forward (inputs do not require grad: no graph), a fresh output each time.
 void BM_Matmul(benchmark::State& state) {
   const xg::Tensor a = matrix(1), b = matrix(2);
-  for (auto _ : state) {
+  const auto body = [&] {
     xg::Tensor c = xg::matmul(a, b);
     benchmark::DoNotOptimize(c.data_ptr<float>());
-  }
+  };
+  xg::bench::warm_up(body);
+  for (auto _ : state) body();
   set_flops(state, kGemmFlops);
 }
 BENCHMARK(BM_Matmul)->UseRealTime()->Unit(benchmark::kMillisecond);
@@ -56,10 +62,12 @@ BENCHMARK(BM_Matmul)->UseRealTime()->Unit(benchmark::kMillisecond);
 // matmul of a transposed view (a^T b): must reach GEMM with a transpose flag, not a copy.
 void BM_Matmul_TransposedA(benchmark::State& state) {
   const xg::Tensor a = matrix(1), b = matrix(2);
-  for (auto _ : state) {
+  const auto body = [&] {
     xg::Tensor c = xg::matmul(a.t(), b);
     benchmark::DoNotOptimize(c.data_ptr<float>());
-  }
+  };
+  xg::bench::warm_up(body);
+  for (auto _ : state) body();
   set_flops(state, kGemmFlops);
 }
 BENCHMARK(BM_Matmul_TransposedA)->UseRealTime()->Unit(benchmark::kMillisecond);
@@ -68,13 +76,15 @@ BENCHMARK(BM_Matmul_TransposedA)->UseRealTime()->Unit(benchmark::kMillisecond);
 void BM_Matmul_FwdBwd(benchmark::State& state) {
   xg::Tensor a = matrix(1, true), b = matrix(2, true);
   const xg::Tensor dc = matrix(3);
-  for (auto _ : state) {
+  const auto body = [&] {
     xg::Tensor c = xg::matmul(a, b);
     c.backward(dc);
     benchmark::DoNotOptimize(a.grad().data_ptr<float>());
     a.set_grad({});
     b.set_grad({});
-  }
+  };
+  xg::bench::warm_up(body);
+  for (auto _ : state) body();
   set_flops(state, 3 * kGemmFlops);
 }
 BENCHMARK(BM_Matmul_FwdBwd)->UseRealTime()->Unit(benchmark::kMillisecond);

@@ -6,6 +6,8 @@
 
 #include <xgrad/xgrad.hpp>
 
+#include "bench_common.hpp"
+
 namespace {
 
 constexpr int64_t kRows = 4096, kCols = 1024;
@@ -20,20 +22,24 @@ xg::Tensor matrix(bool requires_grad) {
 void BM_Sum_Axis(benchmark::State& state) {
   const int64_t axis = state.range(0);
   xg::Tensor x = matrix(false);
-  for (auto _ : state) {
+  const auto body = [&] {
     xg::Tensor y = xg::sum(x, {axis});
     benchmark::DoNotOptimize(y.data_ptr<float>());
-  }
+  };
+  xg::bench::warm_up(body);
+  for (auto _ : state) body();
   state.SetBytesProcessed(state.iterations() * kRows * kCols * 4);
 }
 BENCHMARK(BM_Sum_Axis)->ArgName("axis")->Arg(0)->Arg(1);
 
 void BM_Sum_All(benchmark::State& state) {
   xg::Tensor x = matrix(false);
-  for (auto _ : state) {
+  const auto body = [&] {
     xg::Tensor y = xg::sum(x);
     benchmark::DoNotOptimize(y.data_ptr<float>());
-  }
+  };
+  xg::bench::warm_up(body);
+  for (auto _ : state) body();
   state.SetBytesProcessed(state.iterations() * kRows * kCols * 4);
 }
 BENCHMARK(BM_Sum_All);
@@ -41,10 +47,12 @@ BENCHMARK(BM_Sum_All);
 void BM_Mean_Axis(benchmark::State& state) {
   const int64_t axis = state.range(0);
   xg::Tensor x = matrix(false);
-  for (auto _ : state) {
+  const auto body = [&] {
     xg::Tensor y = xg::mean(x, {axis});
     benchmark::DoNotOptimize(y.data_ptr<float>());
-  }
+  };
+  xg::bench::warm_up(body);
+  for (auto _ : state) body();
   state.SetBytesProcessed(state.iterations() * kRows * kCols * 4);
 }
 BENCHMARK(BM_Mean_Axis)->ArgName("axis")->Arg(0)->Arg(1);
@@ -55,12 +63,14 @@ void BM_Sum_Axis_FwdBwd(benchmark::State& state) {
   const int64_t axis = state.range(0);
   xg::Tensor x = matrix(true);
   const xg::Tensor dy = xg::ones({axis == 0 ? kCols : kRows});
-  for (auto _ : state) {
+  const auto body = [&] {
     xg::Tensor y = xg::sum(x, {axis});
     y.backward(dy);
     benchmark::DoNotOptimize(x.grad().impl().get());
     x.set_grad({});
-  }
+  };
+  xg::bench::warm_up(body);
+  for (auto _ : state) body();
   state.SetBytesProcessed(state.iterations() * kRows * kCols * 2 * 4);
 }
 BENCHMARK(BM_Sum_Axis_FwdBwd)->ArgName("axis")->Arg(0)->Arg(1);
@@ -69,10 +79,12 @@ BENCHMARK(BM_Sum_Axis_FwdBwd)->ArgName("axis")->Arg(0)->Arg(1);
 void BM_Kernel_Sum_Axis(benchmark::State& state) {
   const int64_t axis = state.range(0);
   const xg::Array x = matrix(false).array();
-  for (auto _ : state) {
+  const auto body = [&] {
     xg::Array y = xg::kernels::sum(x, {axis}, false);
     benchmark::DoNotOptimize(y.raw_data());
-  }
+  };
+  xg::bench::warm_up(body);
+  for (auto _ : state) body();
   state.SetBytesProcessed(state.iterations() * kRows * kCols * 4);
 }
 BENCHMARK(BM_Kernel_Sum_Axis)->ArgName("axis")->Arg(0)->Arg(1);

@@ -3,7 +3,10 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <new>
+#include <unordered_map>
+#include <vector>
 #include <optional>
 #include <sstream>
 
@@ -11,18 +14,65 @@
 
 namespace xgrad {
 
+namespace {
+
+// Large blocks are recycled by exact (page-rounded) size: a training loop asks for the same sizes
+// every step, and a fresh block from the OS costs a page fault per 4 KiB on first touch.
+class BlockCache {
+ public:
+  static constexpr size_t kLargeBlock = 64 * 1024;
+  static constexpr size_t kMaxCachedBytes = size_t{512} << 20;
+
+  static size_t rounded(size_t nbytes) { return (nbytes + 4095) / 4096 * 4096; }
+
+  void* take(size_t size) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = free_.find(size);
+    if (it == free_.end() || it->second.empty()) return nullptr;
+    void* p = it->second.back();
+    it->second.pop_back();
+    cached_bytes_ -= size;
+    return p;
+  }
+
+  bool give(void* p, size_t size) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (cached_bytes_ + size > kMaxCachedBytes) return false;
+    free_[size].push_back(p);
+    cached_bytes_ += size;
+    return true;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::unordered_map<size_t, std::vector<void*>> free_;
+  size_t cached_bytes_ = 0;
+};
+
+BlockCache& block_cache() {
+  static BlockCache* cache = new BlockCache();  // never destroyed: storages may outlive statics
+  return *cache;
+}
+
+}  // namespace
+
 Storage::Storage(size_t nbytes) : nbytes_(nbytes) {
   // Small buffers come from malloc (aligned_alloc costs ~10x more there and SIMD loads are
-  // unaligned anyway); large ones are cache-line aligned.
-  if (nbytes < 4096) {
+  // unaligned anyway); large ones are cache-line aligned and recycled.
+  if (nbytes < BlockCache::kLargeBlock) {
     data_ = std::malloc(std::max<size_t>(nbytes, 1));
   } else {
-    data_ = std::aligned_alloc(64, (nbytes + 63) / 64 * 64);
+    const size_t size = BlockCache::rounded(nbytes);
+    data_ = block_cache().take(size);
+    if (!data_) data_ = std::aligned_alloc(64, size);
   }
   if (!data_) throw std::bad_alloc();
 }
 
-Storage::~Storage() { std::free(data_); }
+Storage::~Storage() {
+  if (nbytes_ >= BlockCache::kLargeBlock && block_cache().give(data_, BlockCache::rounded(nbytes_))) return;
+  std::free(data_);
+}
 
 Array::Array(Shape shape, DType dtype)
     : storage_(std::make_shared<Storage>(static_cast<size_t>(xgrad::numel(shape)) * itemsize(dtype))),

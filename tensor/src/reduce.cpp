@@ -21,9 +21,9 @@
 namespace xgrad::kernels {
 namespace {
 
-constexpr int64_t kTile = 512;   // output columns accumulated together when inner > 1
-constexpr int64_t kLanes = 8;    // independent accumulators per row when inner == 1
-constexpr int64_t kBlock = 2048; // exp values summed in vector lanes of T before adding into double
+constexpr int64_t kTile = 512;    // output columns accumulated together when inner > 1
+constexpr int64_t kLanes = 8;     // independent accumulators per row when inner == 1
+constexpr int64_t kBlock = 2048;  // exp values summed in vector lanes of T before adding into double
 
 // The input seen as [outer, r, inner], contiguous, with the reduced elements in the middle.
 struct Plan {
@@ -67,8 +67,10 @@ Plan make_plan(const Array& x, const Dims& dims, bool keepdim) {
   const int64_t hi = dims.back();
   bool adjacent = true;
   for (int64_t d = lo, k = 0; d <= hi; ++d) {
-    if (dims[k] == d) ++k;
-    else if (s[d] != 1) adjacent = false;
+    if (dims[k] == d)
+      ++k;
+    else if (s[d] != 1)
+      adjacent = false;
   }
   if (adjacent && x.is_contiguous()) {
     p.data = x.raw_data();
@@ -79,8 +81,10 @@ Plan make_plan(const Array& x, const Dims& dims, bool keepdim) {
   }
   Dims order;
   for (int64_t d = 0, k = 0; d < x.dim(); ++d) {
-    if (k < static_cast<int64_t>(dims.size()) && dims[k] == d) ++k;
-    else order.push_back(d), p.outer *= s[d];
+    if (k < static_cast<int64_t>(dims.size()) && dims[k] == d)
+      ++k;
+    else
+      order.push_back(d), p.outer *= s[d];
   }
   for (int64_t d : dims) order.push_back(d), p.r *= s[d];
   p.copy = x.permute(order).contiguous();
@@ -99,9 +103,12 @@ Plan make_dim_plan(const Array& x, int64_t dim) {
     p.data = p.copy.raw_data();
   }
   for (int64_t d = 0; d < x.dim(); ++d) {
-    if (d < dim) p.outer *= x.shape()[d];
-    else if (d == dim) p.r = x.shape()[d];
-    else p.inner *= x.shape()[d];
+    if (d < dim)
+      p.outer *= x.shape()[d];
+    else if (d == dim)
+      p.r = x.shape()[d];
+    else
+      p.inner *= x.shape()[d];
   }
   return p;
 }
@@ -219,12 +226,16 @@ void reduce_planned(const Plan& p, O* y, A init, F f, Fin fin) {
 }
 
 template <typename T> constexpr T lowest() {
-  if constexpr (std::is_floating_point_v<T>) return -std::numeric_limits<T>::infinity();
-  else return std::numeric_limits<T>::lowest();
+  if constexpr (std::is_floating_point_v<T>)
+    return -std::numeric_limits<T>::infinity();
+  else
+    return std::numeric_limits<T>::lowest();
 }
 template <typename T> constexpr T highest() {
-  if constexpr (std::is_floating_point_v<T>) return std::numeric_limits<T>::infinity();
-  else return std::numeric_limits<T>::max();
+  if constexpr (std::is_floating_point_v<T>)
+    return std::numeric_limits<T>::infinity();
+  else
+    return std::numeric_limits<T>::max();
 }
 
 // NaN wins (propagates), as in PyTorch; `v != v` folds away for integers.
@@ -282,8 +293,10 @@ template <bool kMax> Array extremum(std::string_view op, const Array& x, const D
       for (int64_t o = 0; o < p.outer; ++o) {
         bool nan = false;
         const T m = extreme_row<kMax>(xs + o * p.r, p.r, nan);
-        if constexpr (std::is_floating_point_v<T>) y[o] = nan ? std::numeric_limits<T>::quiet_NaN() : m;
-        else y[o] = m;
+        if constexpr (std::is_floating_point_v<T>)
+          y[o] = nan ? std::numeric_limits<T>::quiet_NaN() : m;
+        else
+          y[o] = m;
       }
       return;
     }
@@ -338,13 +351,10 @@ template <bool kMax> Array arg_extremum(std::string_view op, const Array& x, int
 template <bool kMax> Array arg_extremum_all(std::string_view op, const Array& x) {
   require_defined(op, x);
   if (x.numel() == 0)
-    throw ValueError(std::string(op) + ": cannot take the " + std::string(op) + " of an empty tensor" +
-                     shape_note(x));
+    throw ValueError(std::string(op) + ": cannot take the " + std::string(op) + " of an empty tensor" + shape_note(x));
   const Array c = x.contiguous();  // the flat index is row-major over the logical shape
   Array out(Shape{}, DType::Int64);
-  dispatch(x.dtype(), [&]<typename T>() {
-    *out.data<int64_t>() = arg_extremum_row<kMax>(c.data<T>(), c.numel());
-  });
+  dispatch(x.dtype(), [&]<typename T>() { *out.data<int64_t>() = arg_extremum_row<kMax>(c.data<T>(), c.numel()); });
   return out;
 }
 
@@ -453,8 +463,7 @@ template <typename T> void softmax_planned(const Plan& p, T* y, Soft kind) {
 #pragma omp simd
         for (int64_t j = 0; j < n; ++j) s[j] += e[j];
       }
-      for (int64_t j = 0; j < n; ++j)
-        t[j] = static_cast<T>(kind == Soft::Softmax ? 1.0 / s[j] : std::log(s[j]));
+      for (int64_t j = 0; j < n; ++j) t[j] = static_cast<T>(kind == Soft::Softmax ? 1.0 / s[j] : std::log(s[j]));
       for (int64_t i = 0; i < p.r; ++i) {
         const T* row = base + i * p.inner;
         T* out = obase + i * p.inner;
@@ -534,11 +543,12 @@ Array prod(const Array& x, const Dims& dims, bool keepdim) {
   Array out(std::move(p.out_shape), out_dtype);
   dispatch(x.dtype(), [&]<typename T>() {
     if constexpr (std::is_floating_point_v<T>) {
-      reduce_planned<T>(p, out.data<T>(), 1.0, [](double a, double b) { return a * b; },
-                        [](double a) { return static_cast<T>(a); });
+      reduce_planned<T>(
+          p, out.data<T>(), 1.0, [](double a, double b) { return a * b; }, [](double a) { return static_cast<T>(a); });
     } else {  // wraps on overflow, as in PyTorch
-      reduce_planned<T>(p, out.data<int64_t>(), uint64_t{1}, [](uint64_t a, uint64_t b) { return a * b; },
-                        [](uint64_t a) { return static_cast<int64_t>(a); });
+      reduce_planned<T>(
+          p, out.data<int64_t>(), uint64_t{1}, [](uint64_t a, uint64_t b) { return a * b; },
+          [](uint64_t a) { return static_cast<int64_t>(a); });
     }
   });
   return out;
@@ -644,7 +654,8 @@ Array any(const Array& x, const Dims& dims, bool keepdim) {
   Plan p = make_plan(x, checked_dims("any", x, dims), keepdim);
   Array out(std::move(p.out_shape), DType::Bool);
   dispatch(x.dtype(), [&]<typename T>() {
-    reduce_planned<T>(p, out.data<bool>(), false, [](bool a, bool b) { return a || b; }, [](bool a) { return a; });
+    reduce_planned<T>(
+        p, out.data<bool>(), false, [](bool a, bool b) { return a || b; }, [](bool a) { return a; });
   });
   return out;
 }
@@ -654,7 +665,8 @@ Array all(const Array& x, const Dims& dims, bool keepdim) {
   Plan p = make_plan(x, checked_dims("all", x, dims), keepdim);
   Array out(std::move(p.out_shape), DType::Bool);
   dispatch(x.dtype(), [&]<typename T>() {
-    reduce_planned<T>(p, out.data<bool>(), true, [](bool a, bool b) { return a && b; }, [](bool a) { return a; });
+    reduce_planned<T>(
+        p, out.data<bool>(), true, [](bool a, bool b) { return a && b; }, [](bool a) { return a; });
   });
   return out;
 }

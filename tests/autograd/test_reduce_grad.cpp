@@ -1,12 +1,12 @@
 // Gradients of reductions and softmax: gradient-table rows for every op of the "reductions"
 // section of ops.def (checked to first and second order by test_gradcheck_all), and closed forms
 // the table cannot see: d mean = 1/n, zeros in prod, ties in max, softmax's Jacobian, names.
-#include <gtest/gtest.h>
-
 #include <cmath>
 #include <limits>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "support/grad_cases.hpp"
 
@@ -56,12 +56,16 @@ XGRAD_GRAD_CASE(var_all_unbiased, "var", {{3, 4}}, [](const Inputs& x) { return 
 XGRAD_GRAD_CASE(var_dim1_biased, "var", {{3, 4}}, [](const Inputs& x) { return var(x[0], {1}, 0); });
 XGRAD_GRAD_CASE(var_two_dims_keepdim, "var", {{2, 3, 4}}, [](const Inputs& x) { return var(x[0], {0, 2}, 1, true); });
 XGRAD_GRAD_CASE(std_dim0, "var", {{4, 3}}, [](const Inputs& x) { return std(x[0], {0}); });
-XGRAD_GRAD_CASE(logsumexp_dim1, "logsumexp", {{3, 4}}, [](const Inputs& x) { return logsumexp(x[0], {1}); },
-                Domain::Any);
-XGRAD_GRAD_CASE(logsumexp_all_keepdim, "logsumexp", {{2, 3}},
-                [](const Inputs& x) { return logsumexp(x[0], {0, 1}, true) * x[0]; }, Domain::Any);
-XGRAD_GRAD_CASE(logsumexp_dim0_3d, "logsumexp", {{3, 2, 2}}, [](const Inputs& x) { return logsumexp(x[0], {0}); },
-                Domain::Any);
+XGRAD_GRAD_CASE(
+    logsumexp_dim1, "logsumexp", {{3, 4}}, [](const Inputs& x) { return logsumexp(x[0], {1}); }, Domain::Any);
+XGRAD_GRAD_CASE(
+    logsumexp_all_keepdim, "logsumexp", {{2, 3}},
+    [](const Inputs& x) {
+      return logsumexp(x[0], {0, 1}, true) * x[0];
+    },
+    Domain::Any);
+XGRAD_GRAD_CASE(
+    logsumexp_dim0_3d, "logsumexp", {{3, 2, 2}}, [](const Inputs& x) { return logsumexp(x[0], {0}); }, Domain::Any);
 XGRAD_GRAD_CASE(norm_p2_all, "norm", {{3, 4}}, [](const Inputs& x) { return norm(x[0]); });
 XGRAD_GRAD_CASE(norm_p2_two_dims, "norm", {{2, 3, 4}}, [](const Inputs& x) { return norm(x[0], 2.0, {0, 2}); });
 XGRAD_GRAD_CASE(norm_p1_dim1, "norm", {{3, 4}}, [](const Inputs& x) { return norm(x[0], 1.0, {1}); });
@@ -69,23 +73,25 @@ XGRAD_GRAD_CASE(norm_p3_dim0_keepdim, "norm", {{3, 4}}, [](const Inputs& x) { re
 XGRAD_GRAD_CASE(norm_p_half_all, "norm", {{5}}, [](const Inputs& x) { return norm(x[0], 0.5); });
 XGRAD_GRAD_CASE(norm_inf_dim1, "norm", {{3, 4}},
                 [](const Inputs& x) { return norm(x[0], std::numeric_limits<double>::infinity(), {1}); });
-XGRAD_GRAD_CASE(softmax_dim1, "softmax", {{3, 4}}, [](const Inputs& x) { return softmax(x[0], 1); }, Domain::Any);
-XGRAD_GRAD_CASE(softmax_dim0_weighted, "softmax", {{3, 4}, {3, 4}},
-                [](const Inputs& x) { return softmax(x[0], 0) * x[1]; }, Domain::Any);
-XGRAD_GRAD_CASE(softmax_middle_3d, "softmax", {{2, 3, 2}}, [](const Inputs& x) { return softmax(x[0], -2); },
-                Domain::Any);
-XGRAD_GRAD_CASE(log_softmax_dim1, "log_softmax", {{3, 4}}, [](const Inputs& x) { return log_softmax(x[0], 1); },
-                Domain::Any);
-XGRAD_GRAD_CASE(log_softmax_dim0_weighted, "log_softmax", {{3, 4}, {3, 4}},
-                [](const Inputs& x) { return log_softmax(x[0], 0) * x[1]; }, Domain::Any);
-XGRAD_GRAD_CASE(log_softmax_3d_last, "log_softmax", {{2, 2, 3}}, [](const Inputs& x) { return log_softmax(x[0], -1); },
-                Domain::Any);
+XGRAD_GRAD_CASE(
+    softmax_dim1, "softmax", {{3, 4}}, [](const Inputs& x) { return softmax(x[0], 1); }, Domain::Any);
+XGRAD_GRAD_CASE(
+    softmax_dim0_weighted, "softmax", {{3, 4}, {3, 4}}, [](const Inputs& x) { return softmax(x[0], 0) * x[1]; },
+    Domain::Any);
+XGRAD_GRAD_CASE(
+    softmax_middle_3d, "softmax", {{2, 3, 2}}, [](const Inputs& x) { return softmax(x[0], -2); }, Domain::Any);
+XGRAD_GRAD_CASE(
+    log_softmax_dim1, "log_softmax", {{3, 4}}, [](const Inputs& x) { return log_softmax(x[0], 1); }, Domain::Any);
+XGRAD_GRAD_CASE(
+    log_softmax_dim0_weighted, "log_softmax", {{3, 4}, {3, 4}},
+    [](const Inputs& x) { return log_softmax(x[0], 0) * x[1]; }, Domain::Any);
+XGRAD_GRAD_CASE(
+    log_softmax_3d_last, "log_softmax", {{2, 2, 3}}, [](const Inputs& x) { return log_softmax(x[0], -1); },
+    Domain::Any);
 
 // ---- closed forms ---------------------------------------------------------------------------------
 
-Tensor leaf(const std::vector<double>& v, const Shape& shape) {
-  return tensor(v, shape).requires_grad_();
-}
+Tensor leaf(const std::vector<double>& v, const Shape& shape) { return tensor(v, shape).requires_grad_(); }
 
 void expect_near(const Tensor& t, const std::vector<double>& expected, double tol = 1e-12) {
   const std::vector<double> v = t.to_vector<double>();

@@ -1,13 +1,13 @@
 // Reduction and softmax kernels: hand-computed values, every dim combination against a naive
 // reference, strided inputs, dtypes, numerical stability and the error paths.
-#include <gtest/gtest.h>
-
 #include <cmath>
 #include <functional>
 #include <limits>
 #include <random>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "xgrad/tensor/kernels.hpp"
 
@@ -50,9 +50,12 @@ void expect_values(const Array& a, const std::vector<double>& expected, double t
   const std::vector<double> v = values(a);
   ASSERT_EQ(v.size(), expected.size()) << a.to_string();
   for (size_t i = 0; i < v.size(); ++i) {
-    if (std::isnan(expected[i])) EXPECT_TRUE(std::isnan(v[i])) << "at " << i;
-    else if (std::isinf(expected[i])) EXPECT_EQ(v[i], expected[i]) << "at " << i;
-    else EXPECT_NEAR(v[i], expected[i], tol * std::max(1.0, std::abs(expected[i]))) << "at " << i;
+    if (std::isnan(expected[i]))
+      EXPECT_TRUE(std::isnan(v[i])) << "at " << i;
+    else if (std::isinf(expected[i]))
+      EXPECT_EQ(v[i], expected[i]) << "at " << i;
+    else
+      EXPECT_NEAR(v[i], expected[i], tol * std::max(1.0, std::abs(expected[i]))) << "at " << i;
   }
 }
 
@@ -70,7 +73,8 @@ template <typename E, typename Fn> void expect_error(Fn fn, std::initializer_lis
 }
 
 // A naive reference: gathers each output's elements (in row-major order) and applies `fold`.
-Array reference(const Array& x, Dims dims, bool keepdim, const std::function<double(const std::vector<double>&)>& fold) {
+Array reference(const Array& x, Dims dims, bool keepdim,
+                const std::function<double(const std::vector<double>&)>& fold) {
   dims = normalize_dims("ref", dims, x.dim());
   const Shape out_shape = reduced_shape(x.shape(), dims, keepdim);
   const Shape kept_shape = reduced_shape(x.shape(), dims, true);
@@ -409,8 +413,9 @@ TEST(ReduceSoftmax, ValuesAlongEachDim) {
                 {std::log(0.125), std::log(0.25), std::log(0.625), -std::log(3.0), -std::log(3.0), -std::log(3.0)},
                 1e-12);
   const double a = 1 / (1 + std::exp(1.0));
-  expect_values(k::softmax(x, 0), {a, 2 / (2 + std::exp(1.0)), 5 / (5 + std::exp(1.0)), 1 - a,
-                                   std::exp(1.0) / (2 + std::exp(1.0)), std::exp(1.0) / (5 + std::exp(1.0))},
+  expect_values(k::softmax(x, 0),
+                {a, 2 / (2 + std::exp(1.0)), 5 / (5 + std::exp(1.0)), 1 - a, std::exp(1.0) / (2 + std::exp(1.0)),
+                 std::exp(1.0) / (5 + std::exp(1.0))},
                 1e-12);
   EXPECT_EQ(k::softmax(x, 0).shape(), x.shape());
 }

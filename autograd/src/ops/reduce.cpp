@@ -145,7 +145,9 @@ Tensor min(const Tensor& x) { return extremum<false>("amin", x, {}, false); }
 Tensor amax(const Tensor& x, const Dims& dims, bool keepdim) { return extremum<true>("amax", x, dims, keepdim); }
 Tensor amin(const Tensor& x, const Dims& dims, bool keepdim) { return extremum<false>("amin", x, dims, keepdim); }
 ValuesIndices max(const Tensor& x, int64_t dim, bool keepdim) { return extremum_dim<true>("max_dim", x, dim, keepdim); }
-ValuesIndices min(const Tensor& x, int64_t dim, bool keepdim) { return extremum_dim<false>("min_dim", x, dim, keepdim); }
+ValuesIndices min(const Tensor& x, int64_t dim, bool keepdim) {
+  return extremum_dim<false>("min_dim", x, dim, keepdim);
+}
 
 Tensor argmax(const Tensor& x) { return Tensor(kernels::argmax_all(x.array())); }
 Tensor argmin(const Tensor& x) { return Tensor(kernels::argmin_all(x.array())); }
@@ -192,12 +194,18 @@ Tensor norm(const Tensor& x, double p, const Dims& dims, bool keepdim) {
   const Array& xa = x.array();
   const Array a = kernels::unary(Unary::Abs, xa);
   Array y;
-  if (p == std::numeric_limits<double>::infinity()) y = kernels::amax(a, d, keepdim);
-  else if (p == -std::numeric_limits<double>::infinity()) y = kernels::amin(a, d, keepdim);
-  else if (p == 0) y = kernels::sum(kernels::binary_scalar(Binary::Ne, xa, 0.0).to(x.dtype()), d, keepdim);
-  else if (p == 1) y = kernels::sum(a, d, keepdim);
-  else if (p == 2) y = kernels::unary(Unary::Sqrt, kernels::sum(kernels::unary(Unary::Square, xa), d, keepdim));
-  else y = kernels::pow_scalar(kernels::sum(kernels::pow_scalar(a, p), d, keepdim), 1.0 / p);
+  if (p == std::numeric_limits<double>::infinity())
+    y = kernels::amax(a, d, keepdim);
+  else if (p == -std::numeric_limits<double>::infinity())
+    y = kernels::amin(a, d, keepdim);
+  else if (p == 0)
+    y = kernels::sum(kernels::binary_scalar(Binary::Ne, xa, 0.0).to(x.dtype()), d, keepdim);
+  else if (p == 1)
+    y = kernels::sum(a, d, keepdim);
+  else if (p == 2)
+    y = kernels::unary(Unary::Sqrt, kernels::sum(kernels::unary(Unary::Square, xa), d, keepdim));
+  else
+    y = kernels::pow_scalar(kernels::sum(kernels::pow_scalar(a, p), d, keepdim), 1.0 / p);
   return record("norm", std::move(y), {x}, Save::InputsAndOutput,
                 [d = std::move(d), keepdim, p](const Backward& c) -> Grads {
                   const Tensor xs = c.input(0);
