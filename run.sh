@@ -10,6 +10,9 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")"
 JOBS="${JOBS:-2}"
+# ccache (used by CMakeLists.txt when installed): paths relative to the clone, so that another clone
+# of the same sources (CI's fresh one) hits the same cache entries.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}" CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-1}"
 
 # Debian packages: everything the build and the tests need, then what only some commands need.
 # g++'s -fsanitize=address,undefined runtime comes with g++ (libasan8, libubsan1); listed to be sure.

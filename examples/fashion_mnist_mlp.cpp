@@ -155,11 +155,17 @@ int main(int argc, char** argv) {
     std::filesystem::create_directories(args.out);
 
     // Images [n, 28, 28] in [0, 1], normalised with the training set's mean and deviation.
-    const data::TrainTestData raw = data::load_fashion_mnist(args.data_dir);
-    const data::MeanStd stats = data::compute_mean_std(raw.train);
-    const data::Normalize normalize(stats.mean, stats.std);
-    auto all_train = std::make_shared<data::TensorDataset>(data::transform_inputs(raw.train, normalize));
-    const data::TensorDataset test = data::transform_inputs(raw.test, normalize);
+    // (The raw images are dropped once normalised.)
+    data::MeanStd stats;
+    std::shared_ptr<data::TensorDataset> all_train;
+    data::TensorDataset test;
+    {
+      const data::TrainTestData raw = data::load_fashion_mnist(args.data_dir);
+      stats = data::compute_mean_std(raw.train);
+      const data::Normalize normalize(stats.mean, stats.std);
+      all_train = std::make_shared<data::TensorDataset>(data::transform_inputs(raw.train, normalize));
+      test = data::transform_inputs(raw.test, normalize);
+    }
     if (args.validation >= all_train->size()) bad_usage("--validation must be below the training set's size");
     const auto [train_set, val_set] =
         data::train_test_split(all_train, {.test_size = args.validation, .seed = args.seed});

@@ -312,8 +312,10 @@ template <typename T> Tensor tensor(std::initializer_list<T> values) {
   return tensor(std::vector<T>(values), {static_cast<int64_t>(values.size())});
 }
 
-template <typename T> Tensor tensor(std::initializer_list<std::initializer_list<T>> rows) {
-  std::vector<T> flat;
+namespace {
+// Nested rows flattened row-major into `Out` values; throws on ragged rows.
+template <typename Out, typename In> Tensor from_rows(std::initializer_list<std::initializer_list<In>> rows) {
+  std::vector<Out> flat;
   const int64_t cols = rows.size() ? static_cast<int64_t>(rows.begin()->size()) : 0;
   for (const auto& row : rows) {
     if (static_cast<int64_t>(row.size()) != cols)
@@ -322,6 +324,11 @@ template <typename T> Tensor tensor(std::initializer_list<std::initializer_list<
     flat.insert(flat.end(), row.begin(), row.end());
   }
   return tensor(flat, {static_cast<int64_t>(rows.size()), cols});
+}
+}  // namespace
+
+template <typename T> Tensor tensor(std::initializer_list<std::initializer_list<T>> rows) {
+  return from_rows<T>(rows);
 }
 
 template <typename T>
@@ -372,16 +379,6 @@ Tensor tensor(std::initializer_list<int> values) {
   return tensor(v, {static_cast<int64_t>(v.size())});
 }
 
-Tensor tensor(std::initializer_list<std::initializer_list<int>> rows) {
-  std::vector<int64_t> flat;
-  const int64_t cols = rows.size() ? static_cast<int64_t>(rows.begin()->size()) : 0;
-  for (const auto& row : rows) {
-    if (static_cast<int64_t>(row.size()) != cols)
-      throw ShapeError("tensor: nested lists are ragged (rows of " + std::to_string(cols) + " and " +
-                       std::to_string(row.size()) + " values)");
-    flat.insert(flat.end(), row.begin(), row.end());
-  }
-  return tensor(flat, {static_cast<int64_t>(rows.size()), cols});
-}
+Tensor tensor(std::initializer_list<std::initializer_list<int>> rows) { return from_rows<int64_t>(rows); }
 
 }  // namespace xgrad

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <numeric>
 #include <string>
+#include <vector>
 
 #include "xgrad/tensor/error.hpp"
 #include "xgrad/tensor/kernels.hpp"
@@ -35,8 +36,27 @@ Normalize::Normalize(Tensor mean, Tensor std) {
 Tensor Normalize::operator()(const Tensor& x) const {
   if (!is_floating(x.dtype()))
     throw DTypeError("Normalize: expected floating inputs, got " + std::string(dtype_name(x.dtype())));
-  const Array m = mean_.array().to(x.dtype()), s = std_.array().to(x.dtype());
-  return Tensor(kernels::binary(kernels::Binary::Div, kernels::binary(kernels::Binary::Sub, x.array(), m), s));
+  const Array& a = x.array();
+  const Shape& ms = mean_.shape();
+  const bool trailing = a.is_contiguous() && static_cast<int64_t>(ms.size()) <= a.dim() &&
+                        std::equal(ms.rbegin(), ms.rend(), a.shape().rbegin()) && mean_.numel() > 0;
+  if (!trailing) {
+    const Array m = mean_.array().to(x.dtype()), s = std_.array().to(x.dtype());
+    return Tensor(kernels::binary(kernels::Binary::Div, kernels::binary(kernels::Binary::Sub, a, m), s));
+  }
+  // The common case (a whole dataset at once) in one pass, without a temporary as large as x.
+  return dispatch_floating("Normalize", a.dtype(), [&]<typename T>() {
+    const int64_t k = mean_.numel(), n = a.numel();
+    const double* mp = mean_.array().data<double>();
+    const double* sp = std_.array().data<double>();
+    const std::vector<T> m(mp, mp + k), s(sp, sp + k);
+    Array out(a.shape(), a.dtype());
+    const T* in = a.data<T>();
+    T* o = out.data<T>();
+    for (int64_t i = 0; i < n; i += k)
+      for (int64_t j = 0; j < k; ++j) o[i + j] = (in[i + j] - m[static_cast<size_t>(j)]) / s[static_cast<size_t>(j)];
+    return Tensor(out);
+  });
 }
 
 MeanStd compute_mean_std(const Dataset& dataset, bool per_feature, int64_t batch_size) {

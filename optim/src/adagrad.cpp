@@ -23,8 +23,7 @@ struct Step {
   bool maximize;
 };
 
-// Duchi et al. (2011), eq. (1) diagonal form: s += g^2; p -= lr_t g / (sqrt(s) + eps),
-// lr_t = lr / (1 + (t - 1) lr_decay).
+// Duchi et al. 2011, diagonal AdaGrad: s += g^2; p -= lr / (1 + (t - 1) lr_decay) * g / (sqrt(s) + eps)
 template <typename T> void adagrad(T* p, const T* grad, T* sum, int64_t n, const Step& s) {
   const T clr = static_cast<T>(s.clr), wd = static_cast<T>(s.weight_decay), eps = static_cast<T>(s.eps);
   for (int64_t i = 0; i < n; ++i) {

@@ -37,8 +37,8 @@ struct Step {
   bool decoupled, maximize;
 };
 
-// Kingma & Ba (2015), Algorithm 1 (+ Reddi et al. 2018 AMSGrad; Loshchilov & Hutter 2019 decoupled decay):
-// m = b1 m + (1 - b1) g; v = b2 v + (1 - b2) g^2; p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
+// Kingma & Ba 2015, Alg. 1: m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; p -= lr/(1-b1^t) m / (sqrt(v/(1-b2^t)) + eps)
+// (AMSGrad, Reddi et al. 2018: v -> max(v_max, v); AdamW, Loshchilov & Hutter 2019, Alg. 2: p *= 1 - lr wd first.)
 // Branch-free body (the options become factors) so that the loop vectorises.
 template <typename T, bool kAmsgrad> void adam(T* __restrict p, const T* __restrict grad, T* __restrict m,
                                                T* __restrict v, T* __restrict vmax, int64_t n, const Step& s) {

@@ -28,9 +28,8 @@ struct Step {
   bool maximize;
 };
 
-// Hinton (2012), lecture 6e; centered: Graves (2013), eq. 38-45. v = a v + (1 - a) g^2;
-// centered: ga = a ga + (1 - a) g, d = sqrt(v - ga^2) + eps, else d = sqrt(v) + eps;
-// momentum: b = mu b + g / d, p -= lr b; else p -= lr g / d.
+// Hinton 2012 lecture 6e (centered: Graves 2013 eq. 38-45): v = a v + (1-a) g^2; p -= lr g / (sqrt(v [- ga^2]) + eps)
+// (centered: ga = a ga + (1 - a) g; momentum: b = mu b + g / d, p -= lr b.)
 template <typename T, bool kCentered, bool kMomentum> void rmsprop(T* __restrict p, const T* __restrict grad,
                                                                    T* __restrict v, T* __restrict buf, T* __restrict ga,
                                                                    int64_t n, const Step& s) {

@@ -26,8 +26,8 @@ struct Step {
   bool nesterov, maximize, first;
 };
 
-// Sutskever et al. (2013) / PyTorch's SGD: g += wd p; b = mu b + (1 - dampening) g (b = g at first);
-// g = nesterov ? g + mu b : b; p -= lr g.
+// Sutskever et al. 2013, eq. 1-2 (PyTorch's form): b = mu b + (1 - dampening) g; p -= lr (nesterov ? g + mu b : b)
+// (g includes wd p; b = g on the first step.)
 template <typename T> void sgd(T* p, const T* grad, T* buf, int64_t n, const Step& s) {
   const T lr = static_cast<T>(s.lr), wd = static_cast<T>(s.weight_decay), mu = static_cast<T>(s.momentum);
   const T damp = static_cast<T>(1.0 - s.dampening);

@@ -3,6 +3,7 @@
 // merges dims that are contiguous in every operand and hands the innermost run to a callback,
 // so a contiguous case is one call with a long run and a broadcast row is many short runs
 // with a zero stride.
+#include <algorithm>
 #include <array>
 #include <cstdint>
 
@@ -26,45 +27,69 @@ template <size_t N> struct Run {
   int64_t n;                      // elements in the run
 };
 
+inline constexpr int kMaxLoopDims = 16;  // more dims (after dropping size-1 ones): peel the first
+inline constexpr int64_t kCacheLine = 64;
+// A transposed operand is walked in tiles of kTileRows runs of kTileCols elements: each cache line
+// it loads along the tile's rows then serves several runs before it is evicted.
+inline constexpr int64_t kTileRows = 32;
+inline constexpr int64_t kTileCols = 64;
+
+inline int64_t abs_stride(int64_t s) { return s < 0 ? -s : s; }
+
 // Calls `body(Run<N>)` for every innermost run of `shape`. strides are in elements, `itemsize`
-// per operand.
+// per operand. Operand 0 is the one written: the dims are walked in its memory order (largest
+// stride outermost, as NumPy's nditer and PyTorch's TensorIterator do), so its writes are
+// sequential whatever its layout; an operand that is then strided across the run but contiguous
+// along an outer dim (a transpose) is walked in tiles. Every element is visited once, so results
+// do not depend on the order; an operand 0 with a zero stride (written more than once) keeps
+// the logical order, so the last write stays the logical last.
 template <size_t N, typename Body>
 void for_each_run(const Shape& shape, const std::array<Strides, N>& strides, std::array<char*, N> base,
                   const std::array<int64_t, N>& item, Body&& body) {
-  // Collapse: drop size-1 dims, merge dim i into i+1 when every operand is contiguous across them.
-  int64_t dims[16 + 1];
-  int64_t st[N][16 + 1];
-  int nd = 0;
+  // The dims that matter (size > 1), in walking order.
+  int order[kMaxLoopDims];
+  int count = 0;
+  bool writes_twice = false;
   for (size_t i = 0; i < shape.size(); ++i) {
-    if (shape[i] == 1) continue;
     if (shape[i] == 0) return;
+    if (shape[i] == 1) continue;
+    if (count == kMaxLoopDims) {  // deeper than the fixed nest: peel the first dim, recurse on the rest
+      const Shape inner(shape.begin() + 1, shape.end());
+      std::array<Strides, N> inner_strides;
+      for (size_t k = 0; k < N; ++k) inner_strides[k] = Strides(strides[k].begin() + 1, strides[k].end());
+      for (int64_t j = 0; j < shape[0]; ++j) {
+        std::array<char*, N> p;
+        for (size_t k = 0; k < N; ++k) p[k] = base[k] + j * strides[k][0] * item[k];
+        for_each_run<N>(inner, inner_strides, p, item, body);
+      }
+      return;
+    }
+    writes_twice |= strides[0][i] == 0;
+    order[count++] = static_cast<int>(i);
+  }
+  if (!writes_twice)  // a stable insertion sort: a handful of dims
+    for (int i = 1; i < count; ++i)
+      for (int j = i; j > 0 && abs_stride(strides[0][order[j - 1]]) < abs_stride(strides[0][order[j]]); --j)
+        std::swap(order[j - 1], order[j]);
+
+  // Collapse: merge a dim into the previous one when every operand is contiguous across them.
+  int64_t dims[kMaxLoopDims];
+  int64_t st[N][kMaxLoopDims];  // byte strides
+  int nd = 0;
+  for (int j = 0; j < count; ++j) {
+    const int i = order[j];
     bool merge = nd > 0;
-    for (size_t k = 0; k < N && merge; ++k) merge = st[k][nd - 1] == strides[k][i] * shape[i];
+    for (size_t k = 0; k < N && merge; ++k) merge = st[k][nd - 1] == strides[k][i] * item[k] * shape[i];
     if (merge) {
       dims[nd - 1] *= shape[i];
-      for (size_t k = 0; k < N; ++k) st[k][nd - 1] = strides[k][i];
+      for (size_t k = 0; k < N; ++k) st[k][nd - 1] = strides[k][i] * item[k];
     } else {
-      if (nd == 16) {  // deeper than the fixed nest: fall back to copying the outer dims one by one
-        nd = -1;
-        break;
-      }
       dims[nd] = shape[i];
-      for (size_t k = 0; k < N; ++k) st[k][nd] = strides[k][i];
+      for (size_t k = 0; k < N; ++k) st[k][nd] = strides[k][i] * item[k];
       ++nd;
     }
   }
-  if (nd < 0) {
-    // More than 16 non-mergeable dims: peel the first dim recursively.
-    Shape inner(shape.begin() + 1, shape.end());
-    std::array<Strides, N> inner_strides;
-    for (size_t k = 0; k < N; ++k) inner_strides[k] = Strides(strides[k].begin() + 1, strides[k].end());
-    for (int64_t i = 0; i < shape[0]; ++i) {
-      std::array<char*, N> p;
-      for (size_t k = 0; k < N; ++k) p[k] = base[k] + i * strides[k][0] * item[k];
-      for_each_run<N>(inner, inner_strides, p, item, body);
-    }
-    return;
-  }
+
   Run<N> run;
   if (nd == 0) {  // a single element
     run.ptr = base;
@@ -73,21 +98,62 @@ void for_each_run(const Shape& shape, const std::array<Strides, N>& strides, std
     body(run);
     return;
   }
-  for (size_t k = 0; k < N; ++k) run.stride[k] = st[k][nd - 1] * item[k];
-  run.n = dims[nd - 1];
-  int64_t counter[16] = {};
+  for (size_t k = 0; k < N; ++k) run.stride[k] = st[k][nd - 1];
+
+  // Tiles: the first operand that steps beyond a cache line along the run but within one along
+  // an outer dim; that dim moves next to the innermost and the two are walked in tiles.
+  bool tiled = false;
+  if (!writes_twice && nd >= 2) {
+    for (size_t k = 0; k < N && !tiled; ++k) {
+      const int64_t along = abs_stride(st[k][nd - 1]);
+      if (along <= kCacheLine) continue;
+      int best = -1;
+      for (int d = 0; d < nd - 1; ++d) {
+        const int64_t s = abs_stride(st[k][d]);
+        if (s != 0 && s <= kCacheLine && (best < 0 || s < abs_stride(st[k][best]))) best = d;
+      }
+      if (best < 0) continue;
+      std::rotate(dims + best, dims + best + 1, dims + nd - 1);
+      for (size_t q = 0; q < N; ++q) std::rotate(st[q] + best, st[q] + best + 1, st[q] + nd - 1);
+      tiled = true;
+    }
+  }
+
+  // The innermost one dim (runs) or two (tiles), from base pointers p.
+  const auto inner = [&](const std::array<char*, N>& p) {
+    if (!tiled) {
+      run.ptr = p;
+      run.n = dims[nd - 1];
+      body(run);
+      return;
+    }
+    const int64_t rows = dims[nd - 2], cols = dims[nd - 1];
+    for (int64_t r0 = 0; r0 < rows; r0 += kTileRows) {
+      const int64_t r1 = std::min(rows, r0 + kTileRows);
+      for (int64_t c0 = 0; c0 < cols; c0 += kTileCols) {
+        run.n = std::min(kTileCols, cols - c0);
+        for (size_t k = 0; k < N; ++k) run.ptr[k] = p[k] + r0 * st[k][nd - 2] + c0 * st[k][nd - 1];
+        for (int64_t r = r0; r < r1; ++r) {
+          body(run);
+          for (size_t k = 0; k < N; ++k) run.ptr[k] += st[k][nd - 2];
+        }
+      }
+    }
+  };
+
+  // An odometer over the remaining outer dims.
+  const int outer = nd - (tiled ? 2 : 1);
+  int64_t counter[kMaxLoopDims] = {};
   std::array<char*, N> p = base;
-  const int outer = nd - 1;
   while (true) {
-    run.ptr = p;
-    body(run);
+    inner(p);
     int d = outer - 1;
     for (; d >= 0; --d) {
       if (++counter[d] < dims[d]) {
-        for (size_t k = 0; k < N; ++k) p[k] += st[k][d] * item[k];
+        for (size_t k = 0; k < N; ++k) p[k] += st[k][d];
         break;
       }
-      for (size_t k = 0; k < N; ++k) p[k] -= st[k][d] * item[k] * (dims[d] - 1);
+      for (size_t k = 0; k < N; ++k) p[k] -= st[k][d] * (dims[d] - 1);
       counter[d] = 0;
     }
     if (d < 0) return;

@@ -3,19 +3,18 @@
 // scalar-operand variants; and closed forms the table cannot see (d tanh = 1 - y^2, d sigmoid =
 // s (1 - s), d exp = exp), tie splitting, dtype rules, node names and what records no node.
 #include <cmath>
-#include <limits>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "support/expect.hpp"
 #include "support/grad_cases.hpp"
 
 namespace xgrad {
 namespace {
 
-using testing::Domain;
-using testing::Inputs;
+using namespace xgrad::testing;
 
 // ---- gradient table: unary ----------------------------------------------------------------------
 XGRAD_GRAD_CASE(
@@ -145,19 +144,11 @@ XGRAD_GRAD_CASE(ew_masked_fill_mask_wider, "masked_fill", {{4}, {3, 4}},
 
 // ---- closed forms -------------------------------------------------------------------------------
 
-Tensor f64(std::initializer_list<double> v) { return tensor<double>(v).requires_grad_(); }
-
-void expect_near(const Tensor& t, const std::vector<double>& expected, double tol = 1e-12) {
-  const std::vector<double> v = t.to_vector<double>();
-  ASSERT_EQ(v.size(), expected.size());
-  for (size_t i = 0; i < v.size(); ++i) EXPECT_NEAR(v[i], expected[i], tol) << "at " << i;
-}
-
 // d(sum f(x))/dx, first order.
 Tensor grad_of(Tensor (*f)(const Tensor&), const Tensor& x) { return grad({sum(f(x))}, {x})[0]; }
 
 TEST(ElementwiseGrad, TanhIsOneMinusYSquared) {
-  const Tensor x = f64({-2, -0.5, 0, 0.7, 3});
+  const Tensor x = leaf({-2, -0.5, 0, 0.7, 3});
   const std::vector<double> y = tanh(x).to_vector<double>();
   std::vector<double> expected;
   for (double v : y) expected.push_back(1 - v * v);
@@ -165,20 +156,20 @@ TEST(ElementwiseGrad, TanhIsOneMinusYSquared) {
 }
 
 TEST(ElementwiseGrad, SigmoidIsSTimesOneMinusS) {
-  const Tensor x = f64({-4, -1, 0, 1, 4});
+  const Tensor x = leaf({-4, -1, 0, 1, 4});
   std::vector<double> expected;
   for (double v : sigmoid(x).to_vector<double>()) expected.push_back(v * (1 - v));
   expect_near(grad_of(sigmoid, x), expected);
-  EXPECT_NEAR(grad_of(sigmoid, f64({0})).item(), 0.25, 1e-15);
+  EXPECT_NEAR(grad_of(sigmoid, leaf({0})).item(), 0.25, 1e-15);
 }
 
 TEST(ElementwiseGrad, ExpIsItself) {
-  const Tensor x = f64({-3, 0, 1, 2.5});
+  const Tensor x = leaf({-3, 0, 1, 2.5});
   expect_near(grad_of(exp, x), exp(x).to_vector<double>());
 }
 
 TEST(ElementwiseGrad, SecondDerivativeOfTanh) {
-  const Tensor x = f64({-1.5, 0.2, 1});
+  const Tensor x = leaf({-1.5, 0.2, 1});
   const Tensor dx = grad({sum(tanh(x))}, {x}, {}, true, true)[0];
   const Tensor d2x = grad({sum(dx)}, {x})[0];
   std::vector<double> expected;
@@ -187,17 +178,17 @@ TEST(ElementwiseGrad, SecondDerivativeOfTanh) {
 }
 
 TEST(ElementwiseGrad, ReluMaskAndGeluAtZero) {
-  expect_near(grad_of(relu, f64({-1, 0.5, 2, -0.1})), {0, 1, 1, 0});
-  expect_near(grad_of([](const Tensor& t) { return gelu(t); }, f64({0})), {0.5});
-  expect_near(grad_of([](const Tensor& t) { return gelu(t, GeluApproximate::Tanh); }, f64({0})), {0.5});
-  expect_near(grad_of(silu, f64({0})), {0.5});
-  expect_near(grad_of(abs, f64({-2, 3})), {-1, 1});
-  expect_near(grad_of(sign, f64({-2, 3})), {0, 0});
+  expect_near(grad_of(relu, leaf({-1, 0.5, 2, -0.1})), {0, 1, 1, 0});
+  expect_near(grad_of([](const Tensor& t) { return gelu(t); }, leaf({0})), {0.5});
+  expect_near(grad_of([](const Tensor& t) { return gelu(t, GeluApproximate::Tanh); }, leaf({0})), {0.5});
+  expect_near(grad_of(silu, leaf({0})), {0.5});
+  expect_near(grad_of(abs, leaf({-2, 3})), {-1, 1});
+  expect_near(grad_of(sign, leaf({-2, 3})), {0, 0});
 }
 
 TEST(ElementwiseGrad, MaximumAndMinimumSplitTies) {
-  const Tensor a = f64({1, 2, 3});
-  const Tensor b = f64({3, 2, 1});
+  const Tensor a = leaf({1, 2, 3});
+  const Tensor b = leaf({3, 2, 1});
   const std::vector<Tensor> gmax = grad({sum(maximum(a, b))}, {a, b});
   expect_near(gmax[0], {0, 0.5, 1});
   expect_near(gmax[1], {1, 0.5, 0});
@@ -228,8 +219,8 @@ TEST(ElementwiseGrad, MixedDtypesGiveGradientsInEachInputsDtype) {
 }
 
 TEST(ElementwiseGrad, WhereAndMaskedFillRouteTheGradient) {
-  const Tensor a = f64({1, 2, 3});
-  const Tensor b = f64({4, 5, 6});
+  const Tensor a = leaf({1, 2, 3});
+  const Tensor b = leaf({4, 5, 6});
   const Tensor cond = tensor<double>({1, 0, 1}) > 0.5;
   const std::vector<Tensor> g = grad({sum(where(cond, a, b))}, {a, b});
   expect_near(g[0], {1, 0, 1});
@@ -269,7 +260,7 @@ TEST(ElementwiseGrad, IntegerTensorsPromoteWithFractionalScalars) {
 }
 
 TEST(ElementwiseGrad, RecordedNamesMatchOpsDef) {
-  const Tensor x = f64({0.5, 1.5});
+  const Tensor x = leaf({0.5, 1.5});
   EXPECT_EQ(pow(x, 2.0).grad_fn()->name(), "pow_scalar");
   EXPECT_EQ(pow(x, x).grad_fn()->name(), "pow");
   EXPECT_EQ(clamp_min(x, 0.0).grad_fn()->name(), "clamp");
@@ -282,7 +273,7 @@ TEST(ElementwiseGrad, RecordedNamesMatchOpsDef) {
 }
 
 TEST(ElementwiseGrad, ComparisonsAndLogicRecordNothing) {
-  const Tensor x = f64({-1, 0, 2});
+  const Tensor x = leaf({-1, 0, 2});
   for (const Tensor& t : {x > 0.0, x < x, x == x, x != 0.0, x >= x, x <= 1.0, logical_not(x > 0.0),
                           logical_and(x > 0.0, x < 1.0), logical_or(x > 0.0, x < 1.0), logical_xor(x > 0.0, x < 1.0),
                           eq(x, x), ne(x, x), lt(x, x), le(x, x), gt(x, x), ge(x, x)}) {
@@ -294,7 +285,7 @@ TEST(ElementwiseGrad, ComparisonsAndLogicRecordNothing) {
 }
 
 TEST(ElementwiseGrad, SoftplusMatchesPyTorch) {
-  const Tensor x = f64({-30, -1, 0, 1, 25});
+  const Tensor x = leaf({-30, -1, 0, 1, 25});
   const std::vector<double> y = softplus(x).to_vector<double>();
   EXPECT_NEAR(y[2], std::log(2.0), 1e-15);
   EXPECT_EQ(y[4], 25.0);  // linear above the threshold

@@ -2,19 +2,18 @@
 // section of ops.def (checked to first and second order by test_gradcheck_all), and closed forms
 // the table cannot see: d mean = 1/n, zeros in prod, ties in max, softmax's Jacobian, names.
 #include <cmath>
-#include <limits>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "support/expect.hpp"
 #include "support/grad_cases.hpp"
 
 namespace xgrad {
 namespace {
 
-using testing::Domain;
-using testing::Inputs;
+using namespace xgrad::testing;
 
 // ---- gradient table -------------------------------------------------------------------------------
 XGRAD_GRAD_CASE(sum_all, "sum", {{3, 4}}, [](const Inputs& x) { return sum(x[0]); });
@@ -71,8 +70,7 @@ XGRAD_GRAD_CASE(norm_p2_two_dims, "norm", {{2, 3, 4}}, [](const Inputs& x) { ret
 XGRAD_GRAD_CASE(norm_p1_dim1, "norm", {{3, 4}}, [](const Inputs& x) { return norm(x[0], 1.0, {1}); });
 XGRAD_GRAD_CASE(norm_p3_dim0_keepdim, "norm", {{3, 4}}, [](const Inputs& x) { return norm(x[0], 3.0, {0}, true); });
 XGRAD_GRAD_CASE(norm_p_half_all, "norm", {{5}}, [](const Inputs& x) { return norm(x[0], 0.5); });
-XGRAD_GRAD_CASE(norm_inf_dim1, "norm", {{3, 4}},
-                [](const Inputs& x) { return norm(x[0], std::numeric_limits<double>::infinity(), {1}); });
+XGRAD_GRAD_CASE(norm_inf_dim1, "norm", {{3, 4}}, [](const Inputs& x) { return norm(x[0], kInf, {1}); });
 XGRAD_GRAD_CASE(
     softmax_dim1, "softmax", {{3, 4}}, [](const Inputs& x) { return softmax(x[0], 1); }, Domain::Any);
 XGRAD_GRAD_CASE(
@@ -90,14 +88,6 @@ XGRAD_GRAD_CASE(
     Domain::Any);
 
 // ---- closed forms ---------------------------------------------------------------------------------
-
-Tensor leaf(const std::vector<double>& v, const Shape& shape) { return tensor(v, shape).requires_grad_(); }
-
-void expect_near(const Tensor& t, const std::vector<double>& expected, double tol = 1e-12) {
-  const std::vector<double> v = t.to_vector<double>();
-  ASSERT_EQ(v.size(), expected.size());
-  for (size_t i = 0; i < v.size(); ++i) EXPECT_NEAR(v[i], expected[i], tol) << "at " << i;
-}
 
 TEST(ReduceGrad, MeanGradientIsOneOverN) {
   const Tensor x = leaf({1, 2, 3, 4, 5, 6}, {2, 3});
@@ -211,8 +201,8 @@ TEST(ReduceGrad, NormAtZeroHasZeroGradient) {
   const Tensor y = leaf({3, -4}, {2});
   EXPECT_NEAR(norm(y).item(), 5, 1e-12);
   EXPECT_NEAR(norm(y, 1.0).item(), 7, 1e-12);
-  EXPECT_NEAR(norm(y, std::numeric_limits<double>::infinity()).item(), 4, 1e-12);
-  EXPECT_NEAR(norm(y, -std::numeric_limits<double>::infinity()).item(), 3, 1e-12);
+  EXPECT_NEAR(norm(y, kInf).item(), 4, 1e-12);
+  EXPECT_NEAR(norm(y, -kInf).item(), 3, 1e-12);
   EXPECT_NEAR(norm(y, 3.0).item(), std::cbrt(91.0), 1e-12);
   EXPECT_NEAR(norm(y, 0.0).item(), 2, 1e-12);
   norm(y).backward();

@@ -2,50 +2,20 @@
 // moments, reproducibility), and the in-place writers fill_ and copy_ through views, with
 // broadcasting, dtype conversion, aliasing and version bumps.
 #include <cmath>
-#include <limits>
 #include <set>
-#include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "support/expect.hpp"
 #include "xgrad/tensor/kernels.hpp"
 
 namespace xgrad {
 namespace {
 
+using namespace xgrad::testing;
 namespace k = kernels;
 using V = std::vector<double>;
-
-V values(const Array& a) {
-  const Array c = a.to(kFloat64).contiguous();
-  const double* p = c.data<double>();
-  return V(p, p + c.numel());
-}
-
-Array iota(const Shape& shape, DType dtype = kFloat64) {
-  Array a(shape, kFloat64);
-  for (int64_t i = 0; i < a.numel(); ++i) a.data<double>()[i] = static_cast<double>(i);
-  return a.to(dtype);
-}
-
-void expect_values(const Array& a, const V& expected, double tol = 1e-12) {
-  const V v = values(a);
-  ASSERT_EQ(v.size(), expected.size()) << a.to_string();
-  for (size_t i = 0; i < v.size(); ++i) EXPECT_NEAR(v[i], expected[i], tol * std::max(1.0, std::abs(expected[i]))) << i;
-}
-
-template <typename E, typename Fn> void expect_error(Fn fn, std::initializer_list<std::string> fragments) {
-  try {
-    fn();
-    ADD_FAILURE() << "no exception thrown";
-  } catch (const E& e) {
-    const std::string msg = e.what();
-    for (const std::string& f : fragments) EXPECT_NE(msg.find(f), std::string::npos) << "message: " << msg;
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "wrong exception type: " << e.what();
-  }
-}
 
 double mean_of(const V& v) {
   double s = 0;

@@ -2,70 +2,22 @@
 // per-element result), broadcasting, dtype promotion, strided and expanded inputs, in-place ops
 // with aliasing, and every error path with its message.
 #include <cmath>
-#include <limits>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "support/expect.hpp"
 #include "xgrad/tensor/kernels.hpp"
 
 namespace xgrad {
 namespace {
 
+using namespace xgrad::testing;
 namespace k = kernels;
 using k::Binary;
 using k::Unary;
 using V = std::vector<double>;
-
-constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-Array make(const Shape& shape, const V& v, DType dtype = kFloat64) {
-  Array a(shape, kFloat64);
-  EXPECT_EQ(static_cast<int64_t>(v.size()), a.numel());
-  double* p = a.data<double>();
-  for (size_t i = 0; i < v.size(); ++i) p[i] = v[i];
-  return a.to(dtype);
-}
-
-// 0, 1, 2, ... scaled and shifted.
-Array iota(const Shape& shape, DType dtype = kFloat64, double scale = 1, double shift = 0) {
-  V v(static_cast<size_t>(numel(shape)));
-  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<double>(i) * scale + shift;
-  return make(shape, v, dtype);
-}
-
-V values(const Array& a) {
-  const Array c = a.to(kFloat64).contiguous();
-  const double* p = c.data<double>();
-  return V(p, p + c.numel());
-}
-
-void expect_values(const Array& a, const V& expected, double tol = 1e-12) {
-  const V v = values(a);
-  ASSERT_EQ(v.size(), expected.size()) << a.to_string();
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (std::isnan(expected[i]))
-      EXPECT_TRUE(std::isnan(v[i])) << "at " << i << ": " << v[i];
-    else if (std::isinf(expected[i]))
-      EXPECT_EQ(v[i], expected[i]) << "at " << i;
-    else
-      EXPECT_NEAR(v[i], expected[i], tol * std::max(1.0, std::abs(expected[i]))) << "at " << i;
-  }
-}
-
-template <typename E, typename Fn> void expect_error(Fn fn, std::initializer_list<std::string> fragments) {
-  try {
-    fn();
-    ADD_FAILURE() << "no exception thrown";
-  } catch (const E& e) {
-    const std::string msg = e.what();
-    for (const std::string& f : fragments) EXPECT_NE(msg.find(f), std::string::npos) << "message: " << msg;
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "wrong exception type: " << e.what();
-  }
-}
 
 double sigmoid_ref(double x) { return 1 / (1 + std::exp(-x)); }
 

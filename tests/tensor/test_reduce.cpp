@@ -1,76 +1,21 @@
 // Reduction and softmax kernels: hand-computed values, every dim combination against a naive
 // reference, strided inputs, dtypes, numerical stability and the error paths.
+#include <algorithm>
 #include <cmath>
 #include <functional>
-#include <limits>
-#include <random>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
 
+#include "support/expect.hpp"
 #include "xgrad/tensor/kernels.hpp"
 
 namespace xgrad {
 namespace {
 
+using namespace xgrad::testing;
 namespace k = kernels;
-
-constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-template <typename T> Array make(const Shape& shape, const std::vector<T>& values) {
-  Array a(shape, dtype_v<T>);
-  EXPECT_EQ(static_cast<int64_t>(values.size()), a.numel());
-  T* p = a.data<T>();
-  for (size_t i = 0; i < values.size(); ++i) p[i] = values[i];
-  return a;
-}
-
-Array make_f(const Shape& shape, const std::vector<float>& v) { return make<float>(shape, v); }
-Array make_d(const Shape& shape, const std::vector<double>& v) { return make<double>(shape, v); }
-
-// Row-major values as doubles, whatever the dtype and strides.
-std::vector<double> values(const Array& a) {
-  const Array c = a.to(kFloat64).contiguous();
-  const double* p = c.data<double>();
-  return std::vector<double>(p, p + c.numel());
-}
-
-Array random_array(const Shape& shape, DType dtype, uint32_t seed, double low = -2, double high = 2) {
-  std::mt19937 gen(seed);
-  std::uniform_real_distribution<double> dist(low, high);
-  Array d(shape, kFloat64);
-  double* p = d.data<double>();
-  for (int64_t i = 0; i < d.numel(); ++i) p[i] = dist(gen);
-  return d.to(dtype);
-}
-
-void expect_values(const Array& a, const std::vector<double>& expected, double tol = 1e-6) {
-  const std::vector<double> v = values(a);
-  ASSERT_EQ(v.size(), expected.size()) << a.to_string();
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (std::isnan(expected[i]))
-      EXPECT_TRUE(std::isnan(v[i])) << "at " << i;
-    else if (std::isinf(expected[i]))
-      EXPECT_EQ(v[i], expected[i]) << "at " << i;
-    else
-      EXPECT_NEAR(v[i], expected[i], tol * std::max(1.0, std::abs(expected[i]))) << "at " << i;
-  }
-}
-
-// The error type and that the message contains every fragment.
-template <typename E, typename Fn> void expect_error(Fn fn, std::initializer_list<std::string> fragments) {
-  try {
-    fn();
-    ADD_FAILURE() << "no exception thrown";
-  } catch (const E& e) {
-    const std::string msg = e.what();
-    for (const std::string& f : fragments) EXPECT_NE(msg.find(f), std::string::npos) << "message: " << msg;
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "wrong exception type: " << e.what();
-  }
-}
 
 // A naive reference: gathers each output's elements (in row-major order) and applies `fold`.
 Array reference(const Array& x, Dims dims, bool keepdim,
@@ -126,7 +71,7 @@ double fold_lse(const std::vector<double>& g) {
 // ---- hand-computed values -----------------------------------------------------------------------
 
 TEST(ReduceSum, HandValuesOverEachDim) {
-  const Array x = make_f({2, 3}, {1, 2, 3, 4, 5, 6});
+  const Array x = make({2, 3}, {1, 2, 3, 4, 5, 6}, kFloat32);
   expect_values(k::sum(x, {}, false), {21});
   EXPECT_EQ(k::sum(x, {}, false).shape(), Shape{});
   expect_values(k::sum(x, {0}, false), {5, 7, 9});
@@ -142,7 +87,7 @@ TEST(ReduceSum, HandValuesOverEachDim) {
 TEST(ReduceSum, SeveralDimsAdjacentAndNot) {
   std::vector<double> v(24);
   for (int i = 0; i < 24; ++i) v[i] = i;
-  const Array x = make_d({2, 3, 4}, v);
+  const Array x = make({2, 3, 4}, v);
   // dims {0, 2}: out[j] = sum_{i,k} (12 i + 4 j + k) = 2*4*4j + (0+12)*4 + 2*(0+1+2+3)
   expect_values(k::sum(x, {0, 2}, false), {60, 92, 124});
   expect_values(k::sum(x, {1, 2}, false), {66, 210});
@@ -151,17 +96,17 @@ TEST(ReduceSum, SeveralDimsAdjacentAndNot) {
 }
 
 TEST(ReduceSum, IntegerAndBoolGiveInt64) {
-  const Array i = make<int64_t>({2, 2}, {1, -2, 3, 4});
+  const Array i = make({2, 2}, {1, -2, 3, 4}, kInt64);
   EXPECT_EQ(k::sum(i, {}, false).dtype(), kInt64);
   expect_values(k::sum(i, {0}, false), {4, 2});
-  const Array b = make<bool>({2, 3}, {true, false, true, true, true, false});
+  const Array b = make({2, 3}, {true, false, true, true, true, false}, kBool);
   EXPECT_EQ(k::sum(b, {1}, false).dtype(), kInt64);
   expect_values(k::sum(b, {1}, false), {2, 2});
   expect_values(k::sum(b, {0}, false), {2, 1, 1});
 }
 
 TEST(ReduceSum, ZeroDimInputAndEmptyInputs) {
-  const Array s = make_f({}, {2.5f});
+  const Array s = make({}, {2.5f}, kFloat32);
   expect_values(k::sum(s, {}, false), {2.5});
   expect_values(k::sum(s, {0}, true), {2.5});
   expect_values(k::sum(s, {-1}, false), {2.5});
@@ -173,14 +118,14 @@ TEST(ReduceSum, ZeroDimInputAndEmptyInputs) {
 }
 
 TEST(ReduceSum, StridedInputs) {
-  const Array x = make_f({2, 3}, {1, 2, 3, 4, 5, 6});
+  const Array x = make({2, 3}, {1, 2, 3, 4, 5, 6}, kFloat32);
   const Array t = x.transpose(0, 1);  // [[1, 4], [2, 5], [3, 6]]
   expect_values(k::sum(t, {0}, false), {6, 15});
   expect_values(k::sum(t, {1}, false), {5, 7, 9});
   const Array sl = x.slice(1, 0, 3, 2);  // [[1, 3], [4, 6]]
   expect_values(k::sum(sl, {1}, false), {4, 10});
   expect_values(k::sum(sl, {0}, false), {5, 9});
-  const Array ex = make_f({3}, {1, 2, 3}).expand({4, 3});  // stride 0
+  const Array ex = make({3}, {1, 2, 3}, kFloat32).expand({4, 3});  // stride 0
   expect_values(k::sum(ex, {0}, false), {4, 8, 12});
   expect_values(k::sum(ex, {}, false), {24});
 }
@@ -200,9 +145,9 @@ TEST(ReduceSum, Float32AccuracyOverFourMillionElements) {
 }
 
 TEST(ReduceSum, SumToReducesBroadcastDims) {
-  std::vector<float> v(24);
-  for (int i = 0; i < 24; ++i) v[i] = static_cast<float>(i);
-  const Array x = make_f({2, 3, 4}, v);
+  std::vector<double> v(24);
+  for (int i = 0; i < 24; ++i) v[i] = i;
+  const Array x = make({2, 3, 4}, v, kFloat32);
   EXPECT_EQ(k::sum_to(x, {3, 4}).shape(), (Shape{3, 4}));
   expect_values(k::sum_to(x, {4}), values(k::sum(x, {0, 1}, false)));
   expect_values(k::sum_to(x, {3, 1}), values(k::sum(x, {0, 2}, false)));
@@ -216,7 +161,7 @@ TEST(ReduceSum, SumToReducesBroadcastDims) {
 // ---- every dim combination against the reference --------------------------------------------
 
 TEST(ReduceAll, EveryDimCombinationMatchesReference) {
-  const Array x = random_array({3, 4, 5}, kFloat64, 7);
+  const Array x = random_array({3, 4, 5}, kFloat64, 7, -2, 2);
   const Array xt = x.permute({2, 0, 1});  // non-contiguous [5, 3, 4]
   const std::vector<Dims> combos = {{}, {0}, {1}, {2}, {-1}, {0, 1}, {0, 2}, {1, 2}, {-3, -1}, {0, 1, 2}};
   for (const Array& a : {x, xt}) {
@@ -248,7 +193,7 @@ TEST(ReduceAll, WideRowsAndColumnsCrossTileEdges) {
       expect_values(k::amin(x, d, true), values(reference(x, d, true, fold_min)), 0);
     }
   }
-  const Array y = random_array({4000, 3}, kFloat32, 12);
+  const Array y = random_array({4000, 3}, kFloat32, 12, -2, 2);
   expect_values(k::sum(y, {0}, false), values(reference(y, {0}, false, fold_sum)), 1e-5);
   expect_values(k::var(y, {0}, 1, false), values(reference(y, {0}, false, fold_var)), 1e-5);
 }
@@ -256,31 +201,31 @@ TEST(ReduceAll, WideRowsAndColumnsCrossTileEdges) {
 // ---- mean, prod, var ------------------------------------------------------------------------------
 
 TEST(ReduceMean, ValuesAndDTypes) {
-  const Array x = make_f({2, 3}, {1, 2, 3, 4, 5, 6});
+  const Array x = make({2, 3}, {1, 2, 3, 4, 5, 6}, kFloat32);
   expect_values(k::mean(x, {}, false), {3.5});
   expect_values(k::mean(x, {0}, false), {2.5, 3.5, 4.5});
   expect_values(k::mean(x, {1}, true), {2, 5});
   EXPECT_EQ(k::mean(x, {1}, true).shape(), (Shape{2, 1}));
   EXPECT_EQ(k::mean(x, {}, false).dtype(), kFloat32);
   expect_values(k::mean(Array(Shape{0}, kFloat64), {}, false), {kNaN});  // as PyTorch
-  expect_error<DTypeError>([] { k::mean(make<int64_t>({2}, {1, 2}), {}, false); }, {"mean", "int64"});
-  expect_error<DTypeError>([] { k::mean(make<bool>({1}, {true}), {}, false); }, {"mean", "bool"});
+  expect_error<DTypeError>([] { k::mean(make({2}, {1, 2}, kInt64), {}, false); }, {"mean", "int64"});
+  expect_error<DTypeError>([] { k::mean(make({1}, {true}, kBool), {}, false); }, {"mean", "bool"});
 }
 
 TEST(ReduceProd, ValuesAndIntegers) {
-  const Array x = make_d({2, 3}, {1, 2, 3, 4, 0.5, -1});
+  const Array x = make({2, 3}, {1, 2, 3, 4, 0.5, -1});
   expect_values(k::prod(x, {}, false), {-12});
   expect_values(k::prod(x, {0}, false), {4, 1, -3});
   expect_values(k::prod(x, {1}, false), {6, -2});
-  const Array i = make<int64_t>({3}, {2, -3, 4});
+  const Array i = make({3}, {2, -3, 4}, kInt64);
   EXPECT_EQ(k::prod(i, {}, false).dtype(), kInt64);
   expect_values(k::prod(i, {}, false), {-24});
-  EXPECT_EQ(k::prod(make<bool>({2}, {true, false}), {}, false).dtype(), kInt64);
-  expect_values(k::prod(make<bool>({2}, {true, false}), {}, false), {0});
+  EXPECT_EQ(k::prod(make({2}, {true, false}, kBool), {}, false).dtype(), kInt64);
+  expect_values(k::prod(make({2}, {true, false}, kBool), {}, false), {0});
 }
 
 TEST(ReduceVar, CorrectionAndHandValues) {
-  const Array x = make_d({2, 4}, {1, 2, 3, 4, 2, 2, 2, 2});
+  const Array x = make({2, 4}, {1, 2, 3, 4, 2, 2, 2, 2});
   expect_values(k::var(x, {1}, 1, false), {5.0 / 3.0, 0});
   expect_values(k::var(x, {1}, 0, false), {1.25, 0});
   expect_values(k::var(x, {0}, 1, true), {0.5, 0, 0.5, 2});
@@ -288,40 +233,40 @@ TEST(ReduceVar, CorrectionAndHandValues) {
   // mean 2.25, squared deviations sum 1.5625+.0625+.5625+3.0625+4*.0625 = 5.5
   expect_values(k::var(x, {}, 1, false), {5.5 / 7});
   // Large offset: a one-pass formula would cancel catastrophically.
-  const Array big = make_f({4}, {1e4f + 1, 1e4f + 2, 1e4f + 3, 1e4f + 4});
+  const Array big = make({4}, {1e4f + 1, 1e4f + 2, 1e4f + 3, 1e4f + 4}, kFloat32);
   expect_values(k::var(big, {}, 1, false), {5.0 / 3.0}, 1e-6);
   // One element with Bessel's correction divides 0 by 0, as PyTorch.
-  expect_values(k::var(make_d({1}, {3}), {}, 1, false), {kNaN});
-  expect_values(k::var(make_d({1}, {3}), {}, 0, false), {0});
-  expect_error<DTypeError>([] { k::var(make<int64_t>({2}, {1, 2}), {}, 1, false); }, {"var", "int64"});
+  expect_values(k::var(make({1}, {3}), {}, 1, false), {kNaN});
+  expect_values(k::var(make({1}, {3}), {}, 0, false), {0});
+  expect_error<DTypeError>([] { k::var(make({2}, {1, 2}, kInt64), {}, 1, false); }, {"var", "int64"});
 }
 
 // ---- max, min, arg ------------------------------------------------------------------------------
 
 TEST(ReduceExtremum, ValuesNaNAndDTypes) {
-  const Array x = make_f({2, 3}, {1, 5, -2, 7, 0, 3});
+  const Array x = make({2, 3}, {1, 5, -2, 7, 0, 3}, kFloat32);
   expect_values(k::amax(x, {}, false), {7});
   expect_values(k::amin(x, {}, false), {-2});
   expect_values(k::amax(x, {0}, false), {7, 5, 3});
   expect_values(k::amin(x, {1}, true), {-2, 0});
   EXPECT_EQ(k::amax(x, {0}, false).dtype(), kFloat32);
-  const Array n = make_d({2, 3}, {1, kNaN, 3, 4, 5, 6});
+  const Array n = make({2, 3}, {1, kNaN, 3, 4, 5, 6});
   expect_values(k::amax(n, {1}, false), {kNaN, 6});
   expect_values(k::amin(n, {0}, false), {1, kNaN, 3});
   expect_values(k::amax(n, {}, false), {kNaN});
-  const Array i = make<int64_t>({3}, {-5, 9, 2});
+  const Array i = make({3}, {-5, 9, 2}, kInt64);
   EXPECT_EQ(k::amax(i, {}, false).dtype(), kInt64);
   expect_values(k::amax(i, {}, false), {9});
   expect_values(k::amin(i, {}, false), {-5});
-  const Array b = make<bool>({2, 2}, {false, true, false, false});
+  const Array b = make({2, 2}, {false, true, false, false}, kBool);
   EXPECT_EQ(k::amax(b, {1}, false).dtype(), kBool);
   expect_values(k::amax(b, {1}, false), {1, 0});
   expect_values(k::amin(b, {0}, false), {0, 0});
-  expect_values(k::amax(make_d({2}, {-kInf, -kInf}), {}, false), {-kInf});
+  expect_values(k::amax(make({2}, {-kInf, -kInf}), {}, false), {-kInf});
 }
 
 TEST(ReduceArg, FirstOfTiesAndNaN) {
-  const Array x = make_f({2, 4}, {1, 7, 7, 0, 3, 3, -1, -1});
+  const Array x = make({2, 4}, {1, 7, 7, 0, 3, 3, -1, -1}, kFloat32);
   expect_values(k::argmax(x, 1, false), {1, 0});
   expect_values(k::argmin(x, 1, false), {3, 2});
   expect_values(k::argmax(x, 0, false), {1, 0, 0, 0});
@@ -331,25 +276,25 @@ TEST(ReduceArg, FirstOfTiesAndNaN) {
   expect_values(k::argmax_all(x), {1});
   expect_values(k::argmin_all(x), {6});
   EXPECT_EQ(k::argmax_all(x).shape(), Shape{});
-  const Array n = make_d({5}, {1, kNaN, 9, kNaN, 0});
+  const Array n = make({5}, {1, kNaN, 9, kNaN, 0});
   expect_values(k::argmax(n, 0, false), {1});
   expect_values(k::argmin(n, 0, false), {1});
   expect_values(k::argmax_all(n), {1});
   // The column path (inner > 1) with a NaN.
-  const Array c = make_d({3, 2}, {1, 5, kNaN, 5, 2, 6});
+  const Array c = make({3, 2}, {1, 5, kNaN, 5, 2, 6});
   expect_values(k::argmax(c, 0, false), {1, 2});
   expect_values(k::argmin(c, 0, false), {1, 0});
-  expect_values(k::argmax(make<bool>({3}, {false, true, true}), 0, false), {1});
-  expect_values(k::argmin(make<int64_t>({3}, {4, -2, -2}), 0, false), {1});
+  expect_values(k::argmax(make({3}, {false, true, true}, kBool), 0, false), {1});
+  expect_values(k::argmin(make({3}, {4, -2, -2}, kInt64), 0, false), {1});
 }
 
 TEST(ReduceArg, StridedAndZeroDim) {
-  const Array x = make_f({2, 3}, {1, 9, 2, 8, 0, 3});
+  const Array x = make({2, 3}, {1, 9, 2, 8, 0, 3}, kFloat32);
   const Array t = x.transpose(0, 1);  // [[1, 8], [9, 0], [2, 3]]
   expect_values(k::argmax(t, 1, false), {1, 0, 1});
   expect_values(k::argmax_all(t), {2});  // the flat row-major index of the logical tensor
   expect_values(k::argmin_all(t), {3});
-  const Array s = make_f({}, {4});
+  const Array s = make({}, {4}, kFloat32);
   expect_values(k::argmax(s, 0, false), {0});
   expect_values(k::argmax_all(s), {0});
   expect_values(k::amax(s, {}, false), {4});
@@ -370,36 +315,36 @@ TEST(ReduceArg, EmptyInputsThrow) {
 // ---- logsumexp ----------------------------------------------------------------------------------
 
 TEST(ReduceLogsumexp, ValuesAndStability) {
-  const Array x = make_d({2, 2}, {0, std::log(3.0), 1, 1});
+  const Array x = make({2, 2}, {0, std::log(3.0), 1, 1});
   expect_values(k::logsumexp(x, {1}, false), {std::log(4.0), 1 + std::log(2.0)});
   expect_values(k::logsumexp(x, {0}, true), {std::log(1 + std::exp(1.0)), std::log(3 + std::exp(1.0))});
   // exp(1e4) overflows; the max shift must not.
-  const Array big = make_f({3}, {1e4f, 1e4f, -1e4f});
+  const Array big = make({3}, {1e4f, 1e4f, -1e4f}, kFloat32);
   expect_values(k::logsumexp(big, {}, false), {1e4 + std::log(2.0)});
-  expect_values(k::logsumexp(make_f({2}, {-1e4f, -1e4f}), {}, false), {-1e4 + std::log(2.0)});
-  expect_values(k::logsumexp(make_d({2}, {-kInf, -kInf}), {}, false), {-kInf});
-  expect_values(k::logsumexp(make_d({2}, {kInf, 1}), {}, false), {kInf});
+  expect_values(k::logsumexp(make({2}, {-1e4f, -1e4f}, kFloat32), {}, false), {-1e4 + std::log(2.0)});
+  expect_values(k::logsumexp(make({2}, {-kInf, -kInf}), {}, false), {-kInf});
+  expect_values(k::logsumexp(make({2}, {kInf, 1}), {}, false), {kInf});
   expect_values(k::logsumexp(Array(Shape{0}, kFloat64), {}, false), {-kInf});
   // Column path with extremes.
-  const Array c = make_f({2, 2}, {1e4f, -1e4f, 1e4f, -1e4f});
+  const Array c = make({2, 2}, {1e4f, -1e4f, 1e4f, -1e4f}, kFloat32);
   expect_values(k::logsumexp(c, {0}, false), {1e4 + std::log(2.0), -1e4 + std::log(2.0)});
-  expect_error<DTypeError>([] { k::logsumexp(make<int64_t>({2}, {1, 2}), {}, false); }, {"logsumexp", "int64"});
+  expect_error<DTypeError>([] { k::logsumexp(make({2}, {1, 2}, kInt64), {}, false); }, {"logsumexp", "int64"});
 }
 
 // ---- any, all -----------------------------------------------------------------------------------
 
 TEST(ReduceLogical, AnyAll) {
-  const Array b = make<bool>({2, 3}, {true, false, true, false, false, false});
+  const Array b = make({2, 3}, {true, false, true, false, false, false}, kBool);
   EXPECT_EQ(k::any(b, {}, false).dtype(), kBool);
   expect_values(k::any(b, {}, false), {1});
   expect_values(k::all(b, {}, false), {0});
   expect_values(k::any(b, {1}, false), {1, 0});
   expect_values(k::any(b, {0}, true), {1, 0, 1});
-  expect_values(k::all(make<bool>({2, 2}, {true, true, true, false}), {1}, false), {1, 0});
-  expect_values(k::any(make_f({3}, {0, -0.0f, 2}), {}, false), {1});
-  expect_values(k::all(make_f({3}, {1, 0, 2}), {}, false), {0});
-  expect_values(k::any(make_d({1}, {kNaN}), {}, false), {1});  // NaN is nonzero
-  expect_values(k::all(make<int64_t>({2}, {3, -1}), {}, false), {1});
+  expect_values(k::all(make({2, 2}, {true, true, true, false}, kBool), {1}, false), {1, 0});
+  expect_values(k::any(make({3}, {0, -0.0f, 2}, kFloat32), {}, false), {1});
+  expect_values(k::all(make({3}, {1, 0, 2}, kFloat32), {}, false), {0});
+  expect_values(k::any(make({1}, {kNaN}), {}, false), {1});  // NaN is nonzero
+  expect_values(k::all(make({2}, {3, -1}, kInt64), {}, false), {1});
   expect_values(k::any(Array(Shape{0}, kBool), {}, false), {0});
   expect_values(k::all(Array(Shape{0}, kBool), {}, false), {1});
 }
@@ -407,7 +352,7 @@ TEST(ReduceLogical, AnyAll) {
 // ---- softmax, log_softmax ---------------------------------------------------------------------
 
 TEST(ReduceSoftmax, ValuesAlongEachDim) {
-  const Array x = make_d({2, 3}, {0, std::log(2.0), std::log(5.0), 1, 1, 1});
+  const Array x = make({2, 3}, {0, std::log(2.0), std::log(5.0), 1, 1, 1});
   expect_values(k::softmax(x, 1), {0.125, 0.25, 0.625, 1.0 / 3, 1.0 / 3, 1.0 / 3}, 1e-12);
   expect_values(k::log_softmax(x, -1),
                 {std::log(0.125), std::log(0.25), std::log(0.625), -std::log(3.0), -std::log(3.0), -std::log(3.0)},
@@ -443,41 +388,41 @@ TEST(ReduceSoftmax, MatchesReferenceOnWideAndStridedInputs) {
 }
 
 TEST(ReduceSoftmax, ExtremeValuesStayFinite) {
-  const Array x = make_f({3}, {1e4f, -1e4f, 0});
+  const Array x = make({3}, {1e4f, -1e4f, 0}, kFloat32);
   expect_values(k::softmax(x, 0), {1, 0, 0});
   expect_values(k::log_softmax(x, 0), {0, -2e4, -1e4});
-  const Array y = make_f({2, 2}, {1e4f, -1e4f, 1e4f, -1e4f});  // column path
+  const Array y = make({2, 2}, {1e4f, -1e4f, 1e4f, -1e4f}, kFloat32);  // column path
   expect_values(k::softmax(y, 0), {0.5, 0.5, 0.5, 0.5});
   expect_values(k::log_softmax(y, 0), {-std::log(2.0), -std::log(2.0), -std::log(2.0), -std::log(2.0)});
-  expect_values(k::log_softmax(make_d({2}, {-1e4, -1e4}), 0), {-std::log(2.0), -std::log(2.0)});
-  expect_values(k::softmax(make_d({2}, {-kInf, 0}), 0), {0, 1});
-  expect_values(k::log_softmax(make_d({2}, {-kInf, 0}), 0), {-kInf, 0});
+  expect_values(k::log_softmax(make({2}, {-1e4, -1e4}), 0), {-std::log(2.0), -std::log(2.0)});
+  expect_values(k::softmax(make({2}, {-kInf, 0}), 0), {0, 1});
+  expect_values(k::log_softmax(make({2}, {-kInf, 0}), 0), {-kInf, 0});
   // The same through the vector exp (rows longer than a SIMD batch).
   std::vector<double> row(40, -kInf), soft(40, 0.0), logsoft(40, -kInf);
   row[0] = row[39] = 1e4;
   soft[0] = soft[39] = 0.5;
   logsoft[0] = logsoft[39] = -std::log(2.0);
-  expect_values(k::softmax(make_d({40}, row), 0), soft);
-  expect_values(k::log_softmax(make_d({40}, row), 0), logsoft);
-  expect_values(k::logsumexp(make_d({40}, row), {}, false), {1e4 + std::log(2.0)});
+  expect_values(k::softmax(make({40}, row), 0), soft);
+  expect_values(k::log_softmax(make({40}, row), 0), logsoft);
+  expect_values(k::logsumexp(make({40}, row), {}, false), {1e4 + std::log(2.0)});
 }
 
 TEST(ReduceSoftmax, ZeroDimAndErrors) {
-  const Array s = make_f({}, {3});
+  const Array s = make({}, {3}, kFloat32);
   expect_values(k::softmax(s, 0), {1});
   expect_values(k::log_softmax(s, -1), {0});
   EXPECT_EQ(k::softmax(s, 0).shape(), Shape{});
   EXPECT_EQ(k::softmax(Array(Shape{2, 0}, kFloat32), 1).shape(), (Shape{2, 0}));
-  expect_error<DTypeError>([] { k::softmax(make<int64_t>({2}, {1, 2}), 0); }, {"softmax", "int64"});
-  expect_error<DTypeError>([] { k::log_softmax(make<bool>({1}, {true}), 0); }, {"log_softmax", "bool"});
-  expect_error<IndexError>([] { k::softmax(make_f({2, 2}, {1, 2, 3, 4}), 2); }, {"softmax", "dim 2", "[2, 2]"});
-  expect_error<IndexError>([] { k::log_softmax(make_f({2}, {1, 2}), -2); }, {"log_softmax", "dim -2", "[2]"});
+  expect_error<DTypeError>([] { k::softmax(make({2}, {1, 2}, kInt64), 0); }, {"softmax", "int64"});
+  expect_error<DTypeError>([] { k::log_softmax(make({1}, {true}, kBool), 0); }, {"log_softmax", "bool"});
+  expect_error<IndexError>([] { k::softmax(make({2, 2}, {1, 2, 3, 4}, kFloat32), 2); }, {"softmax", "dim 2", "[2, 2]"});
+  expect_error<IndexError>([] { k::log_softmax(make({2}, {1, 2}, kFloat32), -2); }, {"log_softmax", "dim -2", "[2]"});
 }
 
 // ---- errors -------------------------------------------------------------------------------------
 
 TEST(ReduceErrors, BadDimsNameTheOpAndShape) {
-  const Array x = make_f({2, 3}, {1, 2, 3, 4, 5, 6});
+  const Array x = make({2, 3}, {1, 2, 3, 4, 5, 6}, kFloat32);
   expect_error<IndexError>([&] { k::sum(x, {2}, false); }, {"sum", "dim 2", "[2, 3]"});
   expect_error<IndexError>([&] { k::mean(x, {-3}, false); }, {"mean", "dim -3", "[2, 3]"});
   expect_error<IndexError>([&] { k::sum(x, {1, -1}, false); }, {"sum", "more than once", "[2, 3]"});
@@ -490,11 +435,11 @@ TEST(ReduceErrors, BadDimsNameTheOpAndShape) {
   expect_error<IndexError>([&] { k::logsumexp(x, {2}, false); }, {"logsumexp"});
   expect_error<IndexError>([&] { k::any(x, {2}, false); }, {"any"});
   expect_error<IndexError>([&] { k::all(x, {2}, false); }, {"all"});
-  expect_error<IndexError>([] { k::sum(make_f({}, {1}), {1}, false); }, {"sum", "0-d"});
+  expect_error<IndexError>([] { k::sum(make({}, {1}, kFloat32), {1}, false); }, {"sum", "0-d"});
 }
 
 TEST(ReduceErrors, SumToShapesThatDoNotBroadcast) {
-  const Array x = make_f({2, 3}, {1, 2, 3, 4, 5, 6});
+  const Array x = make({2, 3}, {1, 2, 3, 4, 5, 6}, kFloat32);
   expect_error<ShapeError>([&] { k::sum_to(x, {2}); }, {"sum_to", "[2, 3]", "[2]"});
   expect_error<ShapeError>([&] { k::sum_to(x, {1, 2, 3}); }, {"sum_to", "[1, 2, 3]"});
   expect_error<ShapeError>([&] { k::sum_to(x, {4, 3}); }, {"sum_to", "[4, 3]"});

@@ -4,39 +4,17 @@
 
 #include <gtest/gtest.h>
 
+#include "support/expect.hpp"
 #include "xgrad/tensor/tensor.hpp"
 
 namespace xgrad {
 namespace {
 
-// An array holding 0, 1, 2, ... in row-major order.
-Array iota(const Shape& shape, DType dtype = kFloat32) {
-  Array a(shape, dtype);
-  dispatch(dtype, [&]<typename T>() {
-    T* p = a.data<T>();
-    for (int64_t i = 0; i < a.numel(); ++i) p[i] = static_cast<T>(i);
-  });
-  return a;
-}
-
-// The values in logical row-major order, read element by element through at().
-std::vector<double> values(const Array& a) {
-  std::vector<double> out;
-  Shape index(a.shape().size(), 0);
-  for (int64_t i = 0; i < a.numel(); ++i) {
-    out.push_back(a.at(index));
-    for (int64_t d = a.dim() - 1; d >= 0; --d) {
-      if (++index[d] < a.shape()[d]) break;
-      index[d] = 0;
-    }
-  }
-  return out;
-}
-
+using namespace xgrad::testing;
 using V = std::vector<double>;
 
 TEST(Views, ViewOfContiguousSharesStorage) {
-  Array x = iota({2, 6});
+  Array x = iota({2, 6}, kFloat32);
   Array v = x.view({3, 4});
   EXPECT_EQ(v.storage(), x.storage());
   EXPECT_EQ(v.shape(), (Shape{3, 4}));
@@ -44,11 +22,11 @@ TEST(Views, ViewOfContiguousSharesStorage) {
   EXPECT_EQ(values(v), values(x));
   EXPECT_EQ(x.view({-1}).shape(), (Shape{12}));
   EXPECT_EQ(x.view({2, -1, 2}).shape(), (Shape{2, 3, 2}));
-  EXPECT_EQ(iota({1}).view({}).shape(), Shape{});
+  EXPECT_EQ(iota({1}, kFloat32).view({}).shape(), Shape{});
 }
 
 TEST(Views, ViewRejectsBadShapes) {
-  Array x = iota({2, 6});
+  Array x = iota({2, 6}, kFloat32);
   EXPECT_THROW(x.view({5}), ShapeError);
   EXPECT_THROW(x.view({-1, -1}), ShapeError);
   EXPECT_THROW(x.view({5, -1}), ShapeError);
@@ -56,7 +34,7 @@ TEST(Views, ViewRejectsBadShapes) {
 }
 
 TEST(Views, ViewOfTransposeThrowsAndReshapeCopies) {
-  Array x = iota({2, 3});
+  Array x = iota({2, 3}, kFloat32);
   Array t = x.transpose(0, 1);  // [3, 2], strides [1, 3]
   EXPECT_FALSE(t.is_contiguous());
   try {
@@ -73,7 +51,7 @@ TEST(Views, ViewOfTransposeThrowsAndReshapeCopies) {
 
 TEST(Views, ViewSplitsAndMergesDimsOfAStridedArray) {
   // Every other row of a [4, 3, 4] array: dims 1 and 2 stay mergeable, dim 0 does not.
-  Array base = iota({4, 3, 4});
+  Array base = iota({4, 3, 4}, kFloat32);
   Array s = base.slice(0, 0, 4, 2);  // [2, 3, 4], strides [24, 4, 1]
   ASSERT_EQ(s.strides(), (Strides{24, 4, 1}));
   Array merged = s.view({2, 12});
@@ -91,28 +69,28 @@ TEST(Views, ViewSplitsAndMergesDimsOfAStridedArray) {
   EXPECT_NE(r.storage(), base.storage());
   EXPECT_EQ(values(r), values(s));
   // A column slice: the trailing stride is not 1, the chunk base is 2.
-  Array cols = iota({3, 8}).slice(1, 0, 8, 2);  // [3, 4], strides [8, 2]
+  Array cols = iota({3, 8}, kFloat32).slice(1, 0, 8, 2);  // [3, 4], strides [8, 2]
   Array cv = cols.view({3, 2, 2});
   EXPECT_EQ(cv.strides(), (Strides{8, 4, 2}));
   EXPECT_EQ(values(cv), values(cols));
 }
 
 TEST(Views, ReshapeOfContiguousIsAView) {
-  Array x = iota({3, 4});
+  Array x = iota({3, 4}, kFloat32);
   Array r = x.reshape({4, 3});
   EXPECT_EQ(r.storage(), x.storage());
   EXPECT_EQ(values(r), values(x));
 }
 
 TEST(Views, ViewOfExpandedKeepsZeroStrides) {
-  Array x = iota({3, 1}).expand({3, 4});
+  Array x = iota({3, 1}, kFloat32).expand({3, 4});
   Array v = x.view({3, 2, 2});
   EXPECT_EQ(v.strides(), (Strides{1, 0, 0}));
   EXPECT_EQ(values(v), values(x));
 }
 
 TEST(Views, TransposeSwapsShapeAndStrides) {
-  Array x = iota({2, 3, 4});
+  Array x = iota({2, 3, 4}, kFloat32);
   Array t = x.transpose(0, -1);
   EXPECT_EQ(t.storage(), x.storage());
   EXPECT_EQ(t.shape(), (Shape{4, 3, 2}));
@@ -124,7 +102,7 @@ TEST(Views, TransposeSwapsShapeAndStrides) {
 }
 
 TEST(Views, PermuteReordersDims) {
-  Array x = iota({2, 3, 4});
+  Array x = iota({2, 3, 4}, kFloat32);
   Array p = x.permute({2, 0, 1});
   EXPECT_EQ(p.shape(), (Shape{4, 2, 3}));
   EXPECT_EQ(p.strides(), (Strides{1, 12, 4}));
@@ -136,7 +114,7 @@ TEST(Views, PermuteReordersDims) {
 }
 
 TEST(Views, SliceWithStepsAndNegativeIndices) {
-  Array x = iota({10});
+  Array x = iota({10}, kFloat32);
   EXPECT_EQ(values(x.slice(0, 2, 8, 3)), (V{2, 5}));
   EXPECT_EQ(values(x.slice(0, -3, 10)), (V{7, 8, 9}));
   EXPECT_EQ(values(x.slice(0, -100, 2)), (V{0, 1}));
@@ -151,11 +129,11 @@ TEST(Views, SliceWithStepsAndNegativeIndices) {
   EXPECT_THROW(x.slice(0, 0, 5, 0), ValueError);
   EXPECT_THROW(x.slice(0, 0, 5, -1), ValueError);
   EXPECT_THROW(x.slice(1, 0, 5), IndexError);
-  EXPECT_THROW(iota({}).slice(0, 0, 1), IndexError);  // a 0-d array has no dim to slice
+  EXPECT_THROW(iota({}, kFloat32).slice(0, 0, 1), IndexError);  // a 0-d array has no dim to slice
 }
 
 TEST(Views, SliceOfAnInnerDim) {
-  Array x = iota({3, 5});
+  Array x = iota({3, 5}, kFloat32);
   Array s = x.slice(-1, 1, 5, 2);  // columns 1 and 3
   EXPECT_EQ(s.shape(), (Shape{3, 2}));
   EXPECT_EQ(s.strides(), (Strides{5, 2}));
@@ -165,7 +143,7 @@ TEST(Views, SliceOfAnInnerDim) {
 }
 
 TEST(Views, SelectDropsTheDim) {
-  Array x = iota({3, 4});
+  Array x = iota({3, 4}, kFloat32);
   Array row = x.select(0, -1);
   EXPECT_EQ(row.shape(), (Shape{4}));
   EXPECT_EQ(values(row), (V{8, 9, 10, 11}));
@@ -176,11 +154,11 @@ TEST(Views, SelectDropsTheDim) {
   EXPECT_THROW(x.select(0, 3), IndexError);
   EXPECT_THROW(x.select(1, -5), IndexError);
   EXPECT_THROW(x.select(2, 0), IndexError);
-  EXPECT_THROW(iota({}).select(0, 0), IndexError);
+  EXPECT_THROW(iota({}, kFloat32).select(0, 0), IndexError);
 }
 
 TEST(Views, ExpandBroadcastsWithZeroStrides) {
-  Array x = iota({3, 1});
+  Array x = iota({3, 1}, kFloat32);
   Array e = x.expand({2, 3, 4});
   EXPECT_EQ(e.storage(), x.storage());
   EXPECT_EQ(e.shape(), (Shape{2, 3, 4}));
@@ -194,7 +172,7 @@ TEST(Views, ExpandBroadcastsWithZeroStrides) {
 }
 
 TEST(Views, SqueezeAndUnsqueeze) {
-  Array x = iota({2, 1, 3});
+  Array x = iota({2, 1, 3}, kFloat32);
   Array s = x.squeeze(1);
   EXPECT_EQ(s.shape(), (Shape{2, 3}));
   EXPECT_EQ(s.storage(), x.storage());
@@ -208,13 +186,13 @@ TEST(Views, SqueezeAndUnsqueeze) {
   EXPECT_EQ(s.unsqueeze(0).shape(), (Shape{1, 2, 3}));
   EXPECT_EQ(s.unsqueeze(1).shape(), (Shape{2, 1, 3}));
   EXPECT_THROW(s.unsqueeze(4), IndexError);
-  Array scalar = iota({});
+  Array scalar = iota({}, kFloat32);
   EXPECT_EQ(scalar.unsqueeze(0).shape(), (Shape{1}));
-  EXPECT_EQ(iota({1}).squeeze(0).shape(), Shape{});
+  EXPECT_EQ(iota({1}, kFloat32).squeeze(0).shape(), Shape{});
 }
 
 TEST(Views, ContiguousCopiesOnlyWhenNeeded) {
-  Array x = iota({3, 4});
+  Array x = iota({3, 4}, kFloat32);
   EXPECT_EQ(x.contiguous().storage(), x.storage());
   // Size-1 dims may carry any stride and still count as contiguous.
   Array row = x.slice(0, 1, 2);
@@ -225,12 +203,12 @@ TEST(Views, ContiguousCopiesOnlyWhenNeeded) {
   EXPECT_NE(c.storage(), x.storage());
   EXPECT_TRUE(c.is_contiguous());
   EXPECT_EQ(values(c), values(t));
-  Array e = iota({3}).expand({2, 3}).contiguous();
+  Array e = iota({3}, kFloat32).expand({2, 3}).contiguous();
   EXPECT_EQ(values(e), (V{0, 1, 2, 0, 1, 2}));
 }
 
 TEST(Views, CloneAlwaysCopies) {
-  Array x = iota({2, 2});
+  Array x = iota({2, 2}, kFloat32);
   Array c = x.clone();
   EXPECT_NE(c.storage(), x.storage());
   c.set({0, 0}, 42);
@@ -250,7 +228,7 @@ TEST(Views, ToConvertsDtype) {
 }
 
 TEST(Views, WritesThroughAViewAreSeenByTheBase) {
-  Array x = iota({2, 3});
+  Array x = iota({2, 3}, kFloat32);
   x.transpose(0, 1).set({2, 1}, -1);
   EXPECT_EQ(x.at({1, 2}), -1);
   x.slice(1, 0, 3, 2).select(0, 0).set({1}, -2);

@@ -1,5 +1,6 @@
 #include "xgrad/train/history.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
@@ -12,11 +13,30 @@
 
 namespace xgrad::train {
 
+namespace {
+
+// New metrics are listed loss, accuracy, val_loss, val_accuracy, the others by name, then lr and
+// seconds, so that CSV columns read naturally.
+int rank(const std::string& name) {
+  static const char* const first[] = {"loss", "accuracy", "val_loss", "val_accuracy"};
+  for (int i = 0; i < 4; ++i)
+    if (name == first[i]) return i;
+  if (name == "lr") return 6;
+  if (name == "seconds") return 7;
+  return 5;
+}
+
+}  // namespace
+
 void History::append(const Logs& logs) {
   constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+  std::vector<std::string> fresh;
   for (const auto& [name, value] : logs) {
     (void)value;
-    if (series_.count(name)) continue;
+    if (!series_.count(name)) fresh.push_back(name);  // std::map: already sorted by name
+  }
+  std::stable_sort(fresh.begin(), fresh.end(), [](const std::string& a, const std::string& b) { return rank(a) < rank(b); });
+  for (const std::string& name : fresh) {
     names_.push_back(name);
     series_[name] = std::vector<double>(static_cast<size_t>(epochs_), nan);
   }

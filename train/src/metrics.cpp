@@ -180,7 +180,10 @@ std::string format_confusion_matrix(const Tensor& matrix, const std::vector<std:
   const std::vector<int64_t> counts = matrix.to_vector<int64_t>();
   int64_t largest = 0;
   for (int64_t v : counts) largest = std::max(largest, v);
-  const int cell = std::max<int>(6, static_cast<int>(std::to_string(largest).size()) + 2);
+  // Columns fit the counts and up to 8 characters of a class name.
+  size_t longest = 0;
+  for (const std::string& name : names) longest = std::max(longest, std::min<size_t>(name.size(), 8));
+  const int cell = std::max({6, static_cast<int>(std::to_string(largest).size()) + 2, static_cast<int>(longest) + 1});
   size_t label = 4;  // "true"
   for (const std::string& name : names) label = std::max(label, name.size());
 

@@ -22,7 +22,8 @@ class History {
   int64_t epochs() const { return epochs_; }
   bool empty() const { return epochs_ == 0; }
   bool has(const std::string& name) const;
-  // The metric names in the order first seen.
+  // The metric names in the order first seen (within one epoch: loss, accuracy, val_loss,
+  // val_accuracy, the others by name, lr, seconds).
   const std::vector<std::string>& names() const { return names_; }
   // The series of one metric; ValueError naming the known metrics when there is none.
   const std::vector<double>& operator[](const std::string& name) const;
