@@ -1,11 +1,9 @@
-// Reductions and softmax. Every reduction views its (contiguous) input as [outer, r, inner] with
-// the reduced dims in the middle: rows (inner == 1) are reduced with independent vector lanes,
-// columns (inner > 1) by accumulating whole rows into a tile of the output. Dedicated loops,
-// because xtensor's generic reducer over a leading axis runs far below memory bandwidth.
-
-// GCC 12 warns of -Wmaybe-uninitialized inside its own AVX-512 intrinsics (_mm512_undefined_*, GCC
-// bug 105593) when xsimd's exp inlines here; the warning is about the compiler's header, not us.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+// Reductions: sum, mean, prod, extremes and their indices, var, any, all (softmax.cpp has the
+// exp-based ones). Every reduction views its (contiguous) input as [outer, r, inner] with the
+// reduced dims in the middle (reduce_plan.hpp): rows (inner == 1) are reduced with independent
+// vector lanes, columns (inner > 1) by accumulating whole rows into a tile of the output.
+// Dedicated loops, because xtensor's generic reducer over a leading axis runs far below memory
+// bandwidth.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -14,32 +12,18 @@
 #include <string_view>
 #include <type_traits>
 
-#include <xsimd/xsimd.hpp>
-
+#include "reduce_plan.hpp"
 #include "xgrad/tensor/kernels.hpp"
 
 namespace xgrad::kernels {
-namespace {
-
-constexpr int64_t kTile = 512;    // output columns accumulated together when inner > 1
-constexpr int64_t kLanes = 8;     // independent accumulators per row when inner == 1
-constexpr int64_t kBlock = 2048;  // exp values summed in vector lanes of T before adding into double
-
-// The input seen as [outer, r, inner], contiguous, with the reduced elements in the middle.
-struct Plan {
-  const void* data = nullptr;
-  Array copy;  // holds the permuted copy when one was needed
-  int64_t outer = 1;
-  int64_t r = 1;
-  int64_t inner = 1;
-  Shape out_shape;
-
-  template <typename T> const T* src() const { return static_cast<const T*>(data); }
-};
+namespace detail {
 
 std::string shape_note(const Array& x) { return " (input shape " + to_string(x.shape()) + ")"; }
 
-// Normalised dims; errors name the op and the input's shape.
+void require_defined(std::string_view op, const Array& x) {
+  if (!x.defined()) throw ValueError(std::string(op) + ": input is undefined");
+}
+
 Dims checked_dims(std::string_view op, const Array& x, const Dims& dims) {
   try {
     return normalize_dims(op, dims, x.dim());
@@ -48,14 +32,9 @@ Dims checked_dims(std::string_view op, const Array& x, const Dims& dims) {
   }
 }
 
-void require_defined(std::string_view op, const Array& x) {
-  if (!x.defined()) throw ValueError(std::string(op) + ": input is undefined");
-}
-
-// `dims` normalised. No copy when x is contiguous and the reduced dims are adjacent (size-1 dims
-// in between do not count); otherwise the reduced dims are permuted last and copied once, unless
-// that permutation happens to be contiguous already (a transposed matrix, for instance).
-Plan make_plan(const Array& x, const Dims& dims, bool keepdim) {
+Plan make_plan(std::string_view op, const Array& x, const Dims& raw_dims, bool keepdim) {
+  require_defined(op, x);
+  const Dims dims = checked_dims(op, x, raw_dims);
   Plan p;
   p.out_shape = reduced_shape(x.shape(), dims, keepdim);
   if (dims.empty()) {  // a 0-d input: one element
@@ -92,26 +71,18 @@ Plan make_plan(const Array& x, const Dims& dims, bool keepdim) {
   return p;
 }
 
-// The plan for ops along one dim that keep the shape (softmax): no permutation, so the output
-// has the input's layout.
-Plan make_dim_plan(const Array& x, int64_t dim) {
-  Plan p;
-  if (x.is_contiguous()) {
-    p.data = x.raw_data();
-  } else {
-    p.copy = x.contiguous();
-    p.data = p.copy.raw_data();
-  }
-  for (int64_t d = 0; d < x.dim(); ++d) {
-    if (d < dim)
-      p.outer *= x.shape()[d];
-    else if (d == dim)
-      p.r = x.shape()[d];
-    else
-      p.inner *= x.shape()[d];
-  }
-  return p;
-}
+}  // namespace detail
+
+namespace {
+
+using detail::for_each_tile;
+using detail::kTile;
+using detail::make_plan;
+using detail::Plan;
+using detail::require_defined;
+using detail::shape_note;
+
+constexpr int64_t kLanes = 8;  // independent accumulators per row when inner == 1
 
 // ---- sums -----------------------------------------------------------------------------------
 
@@ -176,15 +147,11 @@ template <typename T, typename O, typename Fin> void sum_planned(const Plan& p, 
     return;
   }
   alignas(64) A acc[kTile];
-  for (int64_t o = 0; o < p.outer; ++o) {
-    for (int64_t j0 = 0; j0 < p.inner; j0 += kTile) {
-      const int64_t n = std::min(kTile, p.inner - j0);
-      std::fill(acc, acc + n, A{0});
-      add_rows(x + o * p.r * p.inner + j0, p.r, p.inner, n, acc);
-      O* out = y + o * p.inner + j0;
-      for (int64_t j = 0; j < n; ++j) out[j] = fin(acc[j]);
-    }
-  }
+  for_each_tile(p, [&](int64_t src, int64_t dst, int64_t n) {
+    std::fill(acc, acc + n, A{0});
+    add_rows(x + src, p.r, p.inner, n, acc);
+    for (int64_t j = 0; j < n; ++j) y[dst + j] = fin(acc[j]);
+  });
 }
 
 // ---- generic associative reductions (prod, amax, amin, any, all) ------------------------------
@@ -210,19 +177,14 @@ void reduce_planned(const Plan& p, O* y, A init, F f, Fin fin) {
     return;
   }
   A acc[kTile];
-  for (int64_t o = 0; o < p.outer; ++o) {
-    for (int64_t j0 = 0; j0 < p.inner; j0 += kTile) {
-      const int64_t n = std::min(kTile, p.inner - j0);
-      std::fill(acc, acc + n, init);
-      const T* base = x + o * p.r * p.inner + j0;
-      for (int64_t i = 0; i < p.r; ++i) {
-        const T* row = base + i * p.inner;
-        for (int64_t j = 0; j < n; ++j) acc[j] = f(acc[j], static_cast<A>(row[j]));
-      }
-      O* out = y + o * p.inner + j0;
-      for (int64_t j = 0; j < n; ++j) out[j] = fin(acc[j]);
+  for_each_tile(p, [&](int64_t src, int64_t dst, int64_t n) {
+    std::fill(acc, acc + n, init);
+    for (int64_t i = 0; i < p.r; ++i) {
+      const T* row = x + src + i * p.inner;
+      for (int64_t j = 0; j < n; ++j) acc[j] = f(acc[j], static_cast<A>(row[j]));
     }
-  }
+    for (int64_t j = 0; j < n; ++j) y[dst + j] = fin(acc[j]);
+  });
 }
 
 template <typename T> constexpr T lowest() {
@@ -282,8 +244,7 @@ template <bool kMax, typename T> int64_t arg_extremum_row(const T* row, int64_t 
 }
 
 template <bool kMax> Array extremum(std::string_view op, const Array& x, const Dims& dims, bool keepdim) {
-  require_defined(op, x);
-  Plan p = make_plan(x, checked_dims(op, x, dims), keepdim);
+  Plan p = make_plan(op, x, dims, keepdim);
   require_nonempty(op, x, p);
   Array out(std::move(p.out_shape), x.dtype());
   dispatch(x.dtype(), [&]<typename T>() {
@@ -314,8 +275,7 @@ template <bool kMax, typename T> bool better(T v, T best) {
 }
 
 template <bool kMax> Array arg_extremum(std::string_view op, const Array& x, int64_t dim, bool keepdim) {
-  require_defined(op, x);
-  Plan p = make_plan(x, checked_dims(op, x, {dim}), keepdim);
+  Plan p = make_plan(op, x, {dim}, keepdim);
   require_nonempty(op, x, p);
   Array out(std::move(p.out_shape), DType::Int64);
   int64_t* y = out.data<int64_t>();
@@ -326,24 +286,21 @@ template <bool kMax> Array arg_extremum(std::string_view op, const Array& x, int
       return;
     }
     T best[kTile];
-    for (int64_t o = 0; o < p.outer; ++o) {
-      for (int64_t j0 = 0; j0 < p.inner; j0 += kTile) {
-        const int64_t n = std::min(kTile, p.inner - j0);
-        const T* base = xs + o * p.r * p.inner + j0;
-        int64_t* idx = y + o * p.inner + j0;
-        std::copy(base, base + n, best);
-        std::fill(idx, idx + n, int64_t{0});
-        for (int64_t i = 1; i < p.r; ++i) {
-          const T* row = base + i * p.inner;
+    for_each_tile(p, [&](int64_t src, int64_t dst, int64_t n) {
+      const T* base = xs + src;
+      int64_t* idx = y + dst;
+      std::copy(base, base + n, best);
+      std::fill(idx, idx + n, int64_t{0});
+      for (int64_t i = 1; i < p.r; ++i) {
+        const T* row = base + i * p.inner;
 #pragma omp simd
-          for (int64_t j = 0; j < n; ++j) {  // branch-free, so it vectorizes
-            const bool b = better<kMax>(row[j], best[j]);
-            best[j] = b ? row[j] : best[j];
-            idx[j] = b ? i : idx[j];
-          }
+        for (int64_t j = 0; j < n; ++j) {  // branch-free, so it vectorizes
+          const bool b = better<kMax>(row[j], best[j]);
+          best[j] = b ? row[j] : best[j];
+          idx[j] = b ? i : idx[j];
         }
       }
-    }
+    });
   });
   return out;
 }
@@ -358,134 +315,12 @@ template <bool kMax> Array arg_extremum_all(std::string_view op, const Array& x)
   return out;
 }
 
-// ---- logsumexp, softmax -------------------------------------------------------------------------
-
-// The shift used before exp: the max when finite, else 0 (so all -inf gives log(0) = -inf, and
-// +inf gives +inf, with no inf - inf).
-template <typename T> T shift_of(T m) { return std::isfinite(m) ? m : T{0}; }
-
-template <typename T> T row_max(const T* row, int64_t n) {
-  T m = -std::numeric_limits<T>::infinity();
-#pragma omp simd reduction(max : m)
-  for (int64_t i = 0; i < n; ++i) m = std::max(m, row[i]);
-  return m;
-}
-
-// The per-column max of r rows into m[0, n).
-template <typename T> void col_max(const T* base, int64_t r, int64_t stride, int64_t n, T* m) {
-  std::fill(m, m + n, -std::numeric_limits<T>::infinity());
-  for (int64_t i = 0; i < r; ++i) {
-    const T* row = base + i * stride;
-#pragma omp simd
-    for (int64_t j = 0; j < n; ++j) m[j] = std::max(m[j], row[j]);
-  }
-}
-
-// out[i] = exp(x[i] - shift), shift a scalar or one per element. xsimd's vector exp (a few ulp):
-// std::exp does not vectorize and would make softmax ten times slower than memory.
-template <typename T> T shift_at(T s, int64_t) { return s; }
-template <typename T> T shift_at(const T* s, int64_t i) { return s[i]; }
-template <typename T> xsimd::batch<T> shift_batch(T s, int64_t) { return xsimd::batch<T>(s); }
-template <typename T> xsimd::batch<T> shift_batch(const T* s, int64_t i) {
-  return xsimd::batch<T>::load_unaligned(s + i);
-}
-
-// Also returns the sum of what it wrote (vector lanes of T within kBlock, then double).
-template <typename T, typename Shift> double exp_shifted(const T* x, Shift shift, T* out, int64_t n) {
-  using B = xsimd::batch<T>;
-  constexpr int64_t w = static_cast<int64_t>(B::size);
-  double total = 0;
-  int64_t i = 0;
-  while (i + w <= n) {
-    B acc(T{0});
-    const int64_t end = std::min(n, i + kBlock);
-    for (; i + w <= end; i += w) {
-      const B e = xsimd::exp(B::load_unaligned(x + i) - shift_batch<T>(shift, i));
-      e.store_unaligned(out + i);
-      acc += e;
-    }
-    total += static_cast<double>(xsimd::hadd(acc));
-  }
-  for (; i < n; ++i) {
-    out[i] = std::exp(x[i] - shift_at<T>(shift, i));
-    total += static_cast<double>(out[i]);
-  }
-  return total;
-}
-
-// sum_i exp(x[i] - shift) through a stack buffer.
-template <typename T> double sum_exp(const T* x, T shift, int64_t n) {
-  constexpr int64_t kChunk = 1024;
-  T buf[kChunk];
-  double s = 0;
-  for (int64_t b = 0; b < n; b += kChunk) s += exp_shifted(x + b, shift, buf, std::min(kChunk, n - b));
-  return s;
-}
-
-enum class Soft { Softmax, LogSoftmax };
-
-template <typename T> void softmax_planned(const Plan& p, T* y, Soft kind) {
-  const T* x = p.src<T>();
-  if (p.inner == 1) {
-    for (int64_t o = 0; o < p.outer; ++o) {
-      const T* row = x + o * p.r;
-      T* out = y + o * p.r;
-      const T m = row_max(row, p.r);
-      if (kind == Soft::Softmax) {  // all -inf gives NaN (0/0), as in PyTorch
-        const T inv = static_cast<T>(1.0 / exp_shifted(row, m, out, p.r));
-#pragma omp simd
-        for (int64_t i = 0; i < p.r; ++i) out[i] *= inv;
-      } else {
-        const T shift = shift_of(m);
-        const T log_s = static_cast<T>(std::log(exp_shifted(row, shift, out, p.r)));
-#pragma omp simd
-        for (int64_t i = 0; i < p.r; ++i) out[i] = (row[i] - shift) - log_s;
-      }
-    }
-    return;
-  }
-  T m[kTile];
-  T buf[kTile];
-  double s[kTile];
-  T t[kTile];
-  for (int64_t o = 0; o < p.outer; ++o) {
-    for (int64_t j0 = 0; j0 < p.inner; j0 += kTile) {
-      const int64_t n = std::min(kTile, p.inner - j0);
-      const T* base = x + o * p.r * p.inner + j0;
-      T* obase = y + o * p.r * p.inner + j0;
-      col_max(base, p.r, p.inner, n, m);
-      if (kind == Soft::LogSoftmax)
-        for (int64_t j = 0; j < n; ++j) m[j] = shift_of(m[j]);
-      std::fill(s, s + n, 0.0);
-      for (int64_t i = 0; i < p.r; ++i) {
-        T* e = kind == Soft::Softmax ? obase + i * p.inner : buf;
-        exp_shifted<T>(base + i * p.inner, static_cast<const T*>(m), e, n);
-#pragma omp simd
-        for (int64_t j = 0; j < n; ++j) s[j] += e[j];
-      }
-      for (int64_t j = 0; j < n; ++j) t[j] = static_cast<T>(kind == Soft::Softmax ? 1.0 / s[j] : std::log(s[j]));
-      for (int64_t i = 0; i < p.r; ++i) {
-        const T* row = base + i * p.inner;
-        T* out = obase + i * p.inner;
-        if (kind == Soft::Softmax) {
-#pragma omp simd
-          for (int64_t j = 0; j < n; ++j) out[j] *= t[j];
-        } else {
-#pragma omp simd
-          for (int64_t j = 0; j < n; ++j) out[j] = (row[j] - m[j]) - t[j];
-        }
-      }
-    }
-  }
-}
-
-Array soft(std::string_view op, const Array& x, int64_t dim, Soft kind) {
-  require_defined(op, x);
-  const Dims d = checked_dims(op, x, {dim});
-  Array out(x.shape(), x.dtype());
-  dispatch_floating(op, x.dtype(), [&]<typename T>() {
-    softmax_planned<T>(make_dim_plan(x, d.empty() ? 0 : d[0]), out.data<T>(), kind);
-  });
+// any / all: a bool result from an associative, commutative bool combiner with identity `init`.
+template <typename F>
+Array logical(std::string_view op, const Array& x, const Dims& dims, bool keepdim, bool init, F f) {
+  Plan p = make_plan(op, x, dims, keepdim);
+  Array out(std::move(p.out_shape), DType::Bool);
+  dispatch(x.dtype(), [&]<typename T>() { reduce_planned<T>(p, out.data<bool>(), init, f, [](bool a) { return a; }); });
   return out;
 }
 
@@ -494,8 +329,7 @@ Array soft(std::string_view op, const Array& x, int64_t dim, Soft kind) {
 // ---- public kernels -----------------------------------------------------------------------------
 
 Array sum(const Array& x, const Dims& dims, bool keepdim) {
-  require_defined("sum", x);
-  Plan p = make_plan(x, checked_dims("sum", x, dims), keepdim);
+  Plan p = make_plan("sum", x, dims, keepdim);
   const DType out_dtype = is_floating(x.dtype()) ? x.dtype() : DType::Int64;
   Array out(std::move(p.out_shape), out_dtype);
   dispatch(x.dtype(), [&]<typename T>() {
@@ -526,8 +360,7 @@ Array sum_to(const Array& x, const Shape& shape) {
 }
 
 Array mean(const Array& x, const Dims& dims, bool keepdim) {
-  require_defined("mean", x);
-  Plan p = make_plan(x, checked_dims("mean", x, dims), keepdim);
+  Plan p = make_plan("mean", x, dims, keepdim);
   Array out(std::move(p.out_shape), x.dtype());
   dispatch_floating("mean", x.dtype(), [&]<typename T>() {
     const double n = static_cast<double>(p.r);  // 0 gives NaN, as PyTorch's mean of nothing
@@ -537,8 +370,7 @@ Array mean(const Array& x, const Dims& dims, bool keepdim) {
 }
 
 Array prod(const Array& x, const Dims& dims, bool keepdim) {
-  require_defined("prod", x);
-  Plan p = make_plan(x, checked_dims("prod", x, dims), keepdim);
+  Plan p = make_plan("prod", x, dims, keepdim);
   const DType out_dtype = is_floating(x.dtype()) ? x.dtype() : DType::Int64;
   Array out(std::move(p.out_shape), out_dtype);
   dispatch(x.dtype(), [&]<typename T>() {
@@ -564,8 +396,7 @@ Array argmin_all(const Array& x) { return arg_extremum_all<false>("argmin", x); 
 
 // Two passes (mean, then squared deviations), accumulated in double: no cancellation.
 Array var(const Array& x, const Dims& dims, int64_t correction, bool keepdim) {
-  require_defined("var", x);
-  Plan p = make_plan(x, checked_dims("var", x, dims), keepdim);
+  Plan p = make_plan("var", x, dims, keepdim);
   Array out(std::move(p.out_shape), x.dtype());
   dispatch_floating("var", x.dtype(), [&]<typename T>() {
     const T* xs = p.src<T>();
@@ -588,90 +419,31 @@ Array var(const Array& x, const Dims& dims, int64_t correction, bool keepdim) {
     }
     double mu[kTile];
     double ss[kTile];
-    for (int64_t o = 0; o < p.outer; ++o) {
-      for (int64_t j0 = 0; j0 < p.inner; j0 += kTile) {
-        const int64_t m = std::min(kTile, p.inner - j0);
-        const T* base = xs + o * p.r * p.inner + j0;
-        std::fill(mu, mu + m, 0.0);
-        std::fill(ss, ss + m, 0.0);
-        add_rows(base, p.r, p.inner, m, mu);
-        for (int64_t j = 0; j < m; ++j) mu[j] /= n;
-        for (int64_t i = 0; i < p.r; ++i) {
-          const T* row = base + i * p.inner;
+    for_each_tile(p, [&](int64_t src, int64_t dst, int64_t m) {
+      const T* base = xs + src;
+      std::fill(mu, mu + m, 0.0);
+      std::fill(ss, ss + m, 0.0);
+      add_rows(base, p.r, p.inner, m, mu);
+      for (int64_t j = 0; j < m; ++j) mu[j] /= n;
+      for (int64_t i = 0; i < p.r; ++i) {
+        const T* row = base + i * p.inner;
 #pragma omp simd
-          for (int64_t j = 0; j < m; ++j) {
-            const double d = static_cast<double>(row[j]) - mu[j];
-            ss[j] += d * d;
-          }
+        for (int64_t j = 0; j < m; ++j) {
+          const double d = static_cast<double>(row[j]) - mu[j];
+          ss[j] += d * d;
         }
-        for (int64_t j = 0; j < m; ++j) y[o * p.inner + j0 + j] = static_cast<T>(ss[j] / denom);
       }
-    }
-  });
-  return out;
-}
-
-// Max-shifted: log(sum(exp(x - m))) + m never overflows; all -inf (or nothing) gives -inf.
-Array logsumexp(const Array& x, const Dims& dims, bool keepdim) {
-  require_defined("logsumexp", x);
-  Plan p = make_plan(x, checked_dims("logsumexp", x, dims), keepdim);
-  Array out(std::move(p.out_shape), x.dtype());
-  dispatch_floating("logsumexp", x.dtype(), [&]<typename T>() {
-    const T* xs = p.src<T>();
-    T* y = out.data<T>();
-    if (p.inner == 1) {
-      for (int64_t o = 0; o < p.outer; ++o) {
-        const T* row = xs + o * p.r;
-        const T shift = shift_of(row_max(row, p.r));
-        y[o] = static_cast<T>(shift + std::log(sum_exp(row, shift, p.r)));
-      }
-      return;
-    }
-    T m[kTile];
-    T buf[kTile];
-    double s[kTile];
-    for (int64_t o = 0; o < p.outer; ++o) {
-      for (int64_t j0 = 0; j0 < p.inner; j0 += kTile) {
-        const int64_t n = std::min(kTile, p.inner - j0);
-        const T* base = xs + o * p.r * p.inner + j0;
-        col_max(base, p.r, p.inner, n, m);
-        for (int64_t j = 0; j < n; ++j) m[j] = shift_of(m[j]);
-        std::fill(s, s + n, 0.0);
-        for (int64_t i = 0; i < p.r; ++i) {
-          exp_shifted<T>(base + i * p.inner, static_cast<const T*>(m), buf, n);
-#pragma omp simd
-          for (int64_t j = 0; j < n; ++j) s[j] += buf[j];
-        }
-        for (int64_t j = 0; j < n; ++j) y[o * p.inner + j0 + j] = static_cast<T>(m[j] + std::log(s[j]));
-      }
-    }
+      for (int64_t j = 0; j < m; ++j) y[dst + j] = static_cast<T>(ss[j] / denom);
+    });
   });
   return out;
 }
 
 Array any(const Array& x, const Dims& dims, bool keepdim) {
-  require_defined("any", x);
-  Plan p = make_plan(x, checked_dims("any", x, dims), keepdim);
-  Array out(std::move(p.out_shape), DType::Bool);
-  dispatch(x.dtype(), [&]<typename T>() {
-    reduce_planned<T>(
-        p, out.data<bool>(), false, [](bool a, bool b) { return a || b; }, [](bool a) { return a; });
-  });
-  return out;
+  return logical("any", x, dims, keepdim, false, [](bool a, bool b) { return a || b; });
 }
-
 Array all(const Array& x, const Dims& dims, bool keepdim) {
-  require_defined("all", x);
-  Plan p = make_plan(x, checked_dims("all", x, dims), keepdim);
-  Array out(std::move(p.out_shape), DType::Bool);
-  dispatch(x.dtype(), [&]<typename T>() {
-    reduce_planned<T>(
-        p, out.data<bool>(), true, [](bool a, bool b) { return a && b; }, [](bool a) { return a; });
-  });
-  return out;
+  return logical("all", x, dims, keepdim, true, [](bool a, bool b) { return a && b; });
 }
-
-Array softmax(const Array& x, int64_t dim) { return soft("softmax", x, dim, Soft::Softmax); }
-Array log_softmax(const Array& x, int64_t dim) { return soft("log_softmax", x, dim, Soft::LogSoftmax); }
 
 }  // namespace xgrad::kernels

@@ -179,16 +179,17 @@ TEST(Fit, RejectsBadOptions) {
 }
 
 TEST(Evaluate, WeightedMeanOverBatches) {
-  // y = x (weight 1, bias 0) against targets 1: squared errors 0, 1, 4 -> mean 5/3 in any batching.
+  // y = x (weight 1, bias 0) against targets 1.5: squared errors 0.25, 0.25, 2.25 -> mean 2.75 / 3
+  // in any batching.
   nn::Linear model({.in = 1, .out = 1});
   {
     NoGradGuard no_grad;
     model.weight.fill_(1.0);
     model.bias.fill_(0.0);
   }
-  const data::TensorDataset data(tensor({{1.0f}, {2.0f}, {3.0f}}), tensor({{1.0f}, {1.0f}, {1.0f}}));
+  const data::TensorDataset data(tensor({{1.0f}, {2.0f}, {3.0f}}), tensor({{1.5f}, {1.5f}, {1.5f}}));
   const Evaluation e = evaluate(model, nn::MSELoss(), data, {.batch_size = 2});
-  EXPECT_NEAR(e.loss, 5.0 / 3.0, 1e-6);
+  EXPECT_NEAR(e.loss, 2.75 / 3.0, 1e-6);
   EXPECT_TRUE(std::isnan(e.accuracy));  // a regression: no accuracy
   EXPECT_TRUE(model.is_training());     // restored
   const data::TensorDataset empty(zeros({0, 1}), zeros({0, 1}));

@@ -32,8 +32,8 @@ TEST(BinaryAccuracy, ProbabilitiesAgainstTheThreshold) {
   const Tensor probs = tensor({{0.9f}, {0.4f}, {0.6f}, {0.1f}});
   const Tensor targets = tensor({1.0f, 1.0f, 0.0f, 0.0f});  // [N] against [N, 1]: same numel
   EXPECT_DOUBLE_EQ(binary_accuracy(probs, targets), 0.5);
-  EXPECT_DOUBLE_EQ(binary_accuracy(probs, targets, 0.3), 0.5);   // 0.4 now positive, 0.6 stays positive
-  EXPECT_DOUBLE_EQ(binary_accuracy(probs, targets, 0.65), 0.75);  // 0.6 now negative
+  EXPECT_DOUBLE_EQ(binary_accuracy(probs, targets, 0.3), 0.75);  // 0.4 now positive (right), 0.6 too (wrong)
+  EXPECT_DOUBLE_EQ(binary_accuracy(probs, targets, 0.65), 0.75);  // 0.6 now negative (right), 0.4 too (wrong)
 }
 
 TEST(BinaryAccuracy, LogitsCompareSigmoidWithTheThreshold) {

@@ -78,7 +78,7 @@ void EarlyStopping::on_epoch_end(FitState& state, int64_t epoch, const Logs& log
     }
     return;
   }
-  if (++wait_ > options_.patience) {
+  if (++wait_ >= options_.patience) {  // as Keras: patience 0 and 1 both stop at the first miss
     stopped_epoch_ = epoch;
     state.stop_training = true;
     if (options_.verbose)

@@ -78,7 +78,7 @@ class Monitor {
 struct EarlyStoppingOptions {
   std::string monitor = "val_loss";
   double min_delta = 0.0;     // a smaller change is no improvement
-  int64_t patience = 0;       // epochs without improvement before stopping
+  int64_t patience = 0;       // stop after this many epochs in a row without improvement (at least one)
   MonitorMode mode = MonitorMode::Auto;
   bool restore_best_weights = false;  // at the end, put back the weights of the best epoch
   bool verbose = false;               // say when it stops and restores (on std::cout)
