@@ -20,7 +20,7 @@ BUILD_PACKAGES=(cmake make g++ pkg-config ccache libxtensor-dev libxtensor-blas-
   libopenblas-dev libgtest-dev libbenchmark-dev zlib1g-dev nlohmann-json3-dev libasan8 libubsan1)
 DEMO_PACKAGES=(dataset-fashion-mnist)
 
-log() { printf '\n==> %s\n' "$*"; }
+log() { printf '\n==> [%d:%02d] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
 die() { printf 'run.sh: %s\n' "$*" >&2; exit 1; }
 
 usage() {

@@ -321,6 +321,40 @@ TEST(ElementwiseBinary, StridedAndExpandedOperands) {
   expect_values(k::binary(Binary::Add, diag, make({}, {1})), {1, 8, 15, 22});
 }
 
+// Element i of a + b, both read through at().
+V sum_of(const Array& a, const Array& b) {
+  V s = values(a);
+  const V bv = values(b);
+  for (size_t i = 0; i < s.size(); ++i) s[i] += bv[i];
+  return s;
+}
+
+TEST(ElementwiseBinary, TransposedOperandsWalkedInTilesGiveEveryElement) {
+  // Large enough that transposed operands are walked in tiles, with partial tiles on both edges.
+  for (const auto& [n, m] : std::vector<std::pair<int64_t, int64_t>>{{300, 37}, {37, 300}, {3, 1000}}) {
+    SCOPED_TRACE(std::to_string(n) + "x" + std::to_string(m));
+    const Array a = random_array({n, m}, kFloat64, 1);
+    const Array bt = random_array({m, n}, kFloat32, 2).transpose(0, 1);  // [n, m], column-major
+    expect_values(k::binary(Binary::Add, a, bt), sum_of(a, bt), 0);
+    expect_values(k::binary(Binary::Add, bt, a.transpose(0, 1).contiguous().transpose(0, 1)), sum_of(bt, a), 0);
+    expect_values(bt.contiguous(), values(bt), 0);
+    // Written through a transposed view: in place and by copy_.
+    const Array c = random_array({m, n}, kFloat64, 3);
+    const V expected = sum_of(c.transpose(0, 1), a);
+    k::binary_(Binary::Add, c.transpose(0, 1), a);
+    expect_values(c.transpose(0, 1), expected, 0);
+    k::copy_(c.transpose(0, 1), bt);
+    expect_values(c.transpose(0, 1), values(bt), 0);
+  }
+  // Batched: the tiled dim is not next to the innermost one.
+  const Array x = random_array({4, 50, 30}, kFloat64, 4);
+  for (const Array& y : {random_array({4, 30, 50}, kFloat64, 5).transpose(1, 2),
+                         random_array({30, 50, 4}, kFloat64, 6).permute({2, 1, 0})}) {
+    expect_values(k::binary(Binary::Sub, x, y), values(k::binary(Binary::Sub, x, y.contiguous())), 0);
+    expect_values(y.contiguous(), values(y), 0);
+  }
+}
+
 TEST(ElementwiseBinary, Errors) {
   expect_error<ShapeError>(
       [] {

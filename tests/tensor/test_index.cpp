@@ -15,6 +15,14 @@ using V = std::vector<double>;
 
 Array idx(const Shape& shape, const V& v) { return make(shape, v, kInt64); }
 
+// sum_i a[i] * b[i], in order: adjoint pairs must give <op(x), y> == <x, adjoint(y)>.
+double inner_product_of(const V& a, const V& b) {
+  EXPECT_EQ(a.size(), b.size());
+  double s = 0;
+  for (size_t i = 0; i < a.size() && i < b.size(); ++i) s += a[i] * b[i];
+  return s;
+}
+
 TEST(Cat, JoinsAlongAnyDim) {
   Array a = iota({2, 2}, kFloat32);
   Array b = make({2, 1}, {10, 11}, kFloat32);
@@ -101,13 +109,8 @@ TEST(IndexAdd, IsTheAdjointOfIndexSelect) {
   Array y = make({3, 5, 2},
                  V{1, -2, 3, 0.5, -1, 2, 4, 1, 0, 2, 1, 1, -3, 2, 5, 1, 0, 2, 1, 1, -3, 2, 5, 1, 0.25, 1, 2, 3, 4, 5},
                  kFloat64);
-  V sel = values(kernels::index_select(x, 1, index));
-  V adj = values(kernels::index_add(x.shape(), 1, index, y));
-  V xv = values(x), yv = values(y);
-  double lhs = 0, rhs = 0;
-  for (size_t i = 0; i < sel.size(); ++i) lhs += sel[i] * yv[i];
-  for (size_t i = 0; i < adj.size(); ++i) rhs += xv[i] * adj[i];
-  EXPECT_DOUBLE_EQ(lhs, rhs);
+  EXPECT_DOUBLE_EQ(inner_product_of(values(kernels::index_select(x, 1, index)), values(y)),
+                   inner_product_of(values(x), values(kernels::index_add(x.shape(), 1, index, y))));
 }
 
 TEST(IndexAdd, Errors) {
@@ -172,13 +175,8 @@ TEST(ScatterAdd, IsTheAdjointOfGather) {
   Array index = idx({3, 2}, {3, 0, 1, 1, 2, 3});
   Array y = make({3, 2}, {0.5, -1, 2, 3, -4, 1.5}, kFloat64);
   Array zeros = make({3, 4}, V(12, 0.0), kFloat64);
-  V g = values(kernels::gather(x, 1, index));
-  V s = values(kernels::scatter_add(zeros, 1, index, y));
-  V xv = values(x), yv = values(y);
-  double lhs = 0, rhs = 0;
-  for (size_t i = 0; i < g.size(); ++i) lhs += g[i] * yv[i];
-  for (size_t i = 0; i < s.size(); ++i) rhs += xv[i] * s[i];
-  EXPECT_DOUBLE_EQ(lhs, rhs);
+  EXPECT_DOUBLE_EQ(inner_product_of(values(kernels::gather(x, 1, index)), values(y)),
+                   inner_product_of(values(x), values(kernels::scatter_add(zeros, 1, index, y))));
 }
 
 TEST(ScatterAdd, Errors) {
