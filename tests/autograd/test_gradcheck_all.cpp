@@ -25,7 +25,7 @@ TEST_P(GradTable, SecondOrderMatchesFiniteDifferences) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Ops, GradTable, ::testing::ValuesIn(grad_cases()),
-                         [](const ::testing::TestParamInfo<GradCase>& info) { return info.param.name; });
+                         [](const ::testing::TestParamInfo<GradCase>& param) { return param.param.name; });
 
 }  // namespace
 }  // namespace xgrad::testing

@@ -3,6 +3,7 @@
 // with aliasing, and every error path with its message.
 #include <cmath>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
