@@ -5,7 +5,7 @@
 #   ./run.sh bench [FILTER]         install, build release, run the Google Benchmark programs
 #   ./run.sh deps                   only install the missing Debian packages
 # Environment: JOBS (default 2) parallel jobs; XGRAD_SKIP_SANITIZERS=1 skips the sanitizer pass of `test`;
-# BENCH_MIN_TIME (seconds per benchmark, default 0.1).
+# BENCH_MIN_TIME (seconds per benchmark, default 0.2).
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -125,7 +125,7 @@ cmd_bench() {
     [[ -x "$program" && -f "$program" ]] || continue
     name="$(basename "$program")"
     log "$name"
-    local args=(--benchmark_min_time="${BENCH_MIN_TIME:-0.1}" --benchmark_out="$out_dir/$name.json"
+    local args=(--benchmark_min_time="${BENCH_MIN_TIME:-0.2}" --benchmark_out="$out_dir/$name.json"
       --benchmark_out_format=json)
     [[ -z "$filter" ]] || args+=(--benchmark_filter="$filter")
     "$program" "${args[@]}"

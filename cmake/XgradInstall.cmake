@@ -23,7 +23,7 @@ install(DIRECTORY "${CMAKE_CURRENT_SOURCE_DIR}/include/" DESTINATION ${CMAKE_INS
 
 install(EXPORT xgradTargets NAMESPACE xgrad:: FILE xgradTargets.cmake DESTINATION ${XGRAD_INSTALL_CMAKEDIR})
 
-# A static xgrad carries its private dependencies (OpenBLAS, a full path) into the link line of
+# A static xgrad carries its private dependencies (xtensor, OpenBLAS, zlib) into the link line of
 # its users; the config then has to find them again. A shared one (the default) needs Threads only.
 get_target_property(xgrad_library_type xgrad TYPE)
 if(xgrad_library_type STREQUAL "STATIC_LIBRARY")
@@ -53,9 +53,10 @@ if(IS_ABSOLUTE "${CMAKE_INSTALL_LIBDIR}")
 else()
   set(XGRAD_PC_LIBDIR "\${exec_prefix}/${CMAKE_INSTALL_LIBDIR}")
 endif()
-set(XGRAD_PC_LIBS_PRIVATE "-lopenblas -lm")
+# Keep in step with the PRIVATE link libraries of xgrad in CMakeLists.txt (and xgradConfig.cmake.in).
+set(XGRAD_PC_LIBS_PRIVATE "-lopenblas -lz -lm")
 if(XGRAD_STATIC)
-  set(XGRAD_PC_LIBS_EXTRA " -lopenblas -lm")  # a static archive needs them without --static too
+  set(XGRAD_PC_LIBS_EXTRA " ${XGRAD_PC_LIBS_PRIVATE}")  # a static archive needs them without --static too
 else()
   set(XGRAD_PC_LIBS_EXTRA "")
 endif()

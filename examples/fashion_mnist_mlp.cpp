@@ -7,9 +7,6 @@
 // as its last line, `test accuracy: 0.XXXX`; it writes history.csv, curves.svg and model.bin (the
 // weights of the epoch with the best validation accuracy, which are the ones tested) to --out.
 // The same seed gives the same result.
-#include <dlfcn.h>
-#include <sys/resource.h>
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -17,6 +14,10 @@
 #include <iostream>
 #include <memory>
 #include <string>
+
+#include <dlfcn.h>
+#include <sys/resource.h>
+
 #include <xgrad/data/data.hpp>
 #include <xgrad/nn/nn.hpp>
 #include <xgrad/optim/optim.hpp>
@@ -94,13 +95,20 @@ Args parse(int argc, char** argv) {
         if (used != value.size() || v < min) throw std::invalid_argument(value);
         return v;
       };
-      if (name == "--data") args.data_dir = value;
-      else if (name == "--out") args.out = value;
-      else if (name == "--epochs") args.epochs = whole(1);
-      else if (name == "--batch-size") args.batch_size = whole(1);
-      else if (name == "--seed") args.seed = static_cast<uint64_t>(whole(0));
-      else if (name == "--threads") args.threads = static_cast<int>(whole(0));
-      else if (name == "--validation") args.validation = whole(1);
+      if (name == "--data")
+        args.data_dir = value;
+      else if (name == "--out")
+        args.out = value;
+      else if (name == "--epochs")
+        args.epochs = whole(1);
+      else if (name == "--batch-size")
+        args.batch_size = whole(1);
+      else if (name == "--seed")
+        args.seed = static_cast<uint64_t>(whole(0));
+      else if (name == "--threads")
+        args.threads = static_cast<int>(whole(0));
+      else if (name == "--validation")
+        args.validation = whole(1);
       else if (name == "--lr") {
         args.lr = std::stod(value, &used);
         if (used != value.size() || !(args.lr > 0)) throw std::invalid_argument(value);
@@ -152,8 +160,6 @@ int main(int argc, char** argv) {
   const auto started = std::chrono::steady_clock::now();
   set_blas_threads(args.threads);
   try {
-    std::filesystem::create_directories(args.out);
-
     // Images [n, 28, 28] in [0, 1], normalised with the training set's mean and deviation.
     // (The raw images are dropped once normalised.)
     data::MeanStd stats;
@@ -170,10 +176,10 @@ int main(int argc, char** argv) {
     const auto [train_set, val_set] =
         data::train_test_split(all_train, {.test_size = args.validation, .seed = args.seed});
     std::printf("Fashion-MNIST from %s: %lld training, %lld validation, %lld test images (mean %.4f, std %.4f)\n\n",
-                args.data_dir.c_str(), static_cast<long long>(train_set.size()),
-                static_cast<long long>(val_set.size()), static_cast<long long>(test.size()), stats.mean.item(),
-                stats.std.item());
+                args.data_dir.c_str(), static_cast<long long>(train_set.size()), static_cast<long long>(val_set.size()),
+                static_cast<long long>(test.size()), stats.mean.item(), stats.std.item());
 
+    std::filesystem::create_directories(args.out);
     xg::manual_seed(args.seed);  // initial weights and dropout masks
     Mlp model;
     model.print_summary({args.batch_size, 28, 28});
@@ -211,7 +217,8 @@ int main(int argc, char** argv) {
     getrusage(RUSAGE_SELF, &usage_now);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     std::printf("wrote %s/{history.csv, curves.svg, model.bin}\n", args.out.c_str());
-    std::printf("wall time: %.1f s, peak memory: %.0f MiB\n", seconds, static_cast<double>(usage_now.ru_maxrss) / 1024.0);
+    std::printf("wall time: %.1f s, peak memory: %.0f MiB\n", seconds,
+                static_cast<double>(usage_now.ru_maxrss) / 1024.0);
     std::printf("test accuracy: %.4f\n", train::accuracy(logits, test.targets()));
   } catch (const xg::Error& e) {
     std::fprintf(stderr, "fashion_mnist_mlp: %s\n", e.what());

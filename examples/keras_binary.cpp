@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <iostream>
 #include <vector>
+
 #include <xgrad/data/data.hpp>
 #include <xgrad/nn/nn.hpp>
 #include <xgrad/optim/optim.hpp>
@@ -39,14 +40,14 @@ int main() {
   const auto data = make_circle_data(5000, /*seed=*/1);
   const auto test = make_circle_data(1000, /*seed=*/2);
 
-  auto model = nn::Sequential({nn::Linear({.in = 2, .out = 10}), nn::ReLU(), nn::Linear({.in = 10, .out = 1}),
-                               nn::Sigmoid()});
+  auto model =
+      nn::Sequential({nn::Linear({.in = 2, .out = 10}), nn::ReLU(), nn::Linear({.in = 10, .out = 1}), nn::Sigmoid()});
   model.print_summary({32, 2});
 
   xg::optim::Adam optimizer(model.parameters(), {.lr = 1e-3});
   const nn::BCELoss loss;
-  const train::History history = train::fit(model, loss, optimizer, data,
-                                            {.epochs = 10, .batch_size = 32, .validation_split = 0.1, .seed = 7});
+  const train::History history =
+      train::fit(model, loss, optimizer, data, {.epochs = 10, .batch_size = 32, .validation_split = 0.1, .seed = 7});
 
   const train::Evaluation result = train::evaluate(model, loss, test);
   std::printf("test loss: %.4f\n", result.loss);

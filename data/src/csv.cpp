@@ -151,7 +151,7 @@ TensorDataset csv_dataset(const CsvTable& table, int64_t target_column, DType ta
   std::vector<Array> parts;
   if (target_column > 0) parts.push_back(all.slice(1, 0, target_column));
   if (target_column + 1 < cols) parts.push_back(all.slice(1, target_column + 1, cols));
-  Array inputs = parts.empty() ? Array({rows, 0}, all.dtype())
+  Array inputs = parts.empty()       ? Array({rows, 0}, all.dtype())
                  : parts.size() == 1 ? parts[0].contiguous()
                                      : kernels::cat(parts, 1);
   const Array column = all.select(1, target_column).to(kFloat64).contiguous();

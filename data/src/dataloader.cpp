@@ -194,7 +194,8 @@ int64_t DataLoader::size() const {
 
 std::vector<int64_t> DataLoader::order(int64_t epoch) const {
   const int64_t n = dataset_->size();
-  if (options_.shuffle) return random_permutation(n, splitmix64(options_.seed ^ splitmix64(static_cast<uint64_t>(epoch))));
+  if (options_.shuffle)
+    return random_permutation(n, splitmix64(options_.seed ^ splitmix64(static_cast<uint64_t>(epoch))));
   std::vector<int64_t> identity(static_cast<size_t>(n));
   std::iota(identity.begin(), identity.end(), int64_t{0});
   return identity;

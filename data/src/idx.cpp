@@ -2,8 +2,6 @@
 // through, so one code path reads both; the writer uses gzopen's "wb" (gzip) or "wbT" (plain).
 #include "xgrad/data/idx.hpp"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
@@ -13,6 +11,8 @@
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <zlib.h>
 
 #include "xgrad/tensor/error.hpp"
 #include "xgrad/tensor/kernels.hpp"
@@ -35,7 +35,8 @@ class GzWriter {
   GzWriter(const std::string& path, bool gzip) : path_(path) {
     errno = 0;
     file_ = gzopen(path.c_str(), gzip ? "wb" : "wbT");
-    if (!file_) fail(std::string("cannot open: ") + (errno ? std::strerror(errno) : "zlib could not allocate its state"));
+    if (!file_)
+      fail(std::string("cannot open: ") + (errno ? std::strerror(errno) : "zlib could not allocate its state"));
   }
   ~GzWriter() {
     if (file_) gzclose(file_);
@@ -168,7 +169,8 @@ Tensor read_idx(const std::string& path) {
   unsigned char header[4];
   const int64_t got = file.read(header, 4);
   if (got < 4) file.fail("truncated: " + std::to_string(got) + " bytes is too short for an IDX header");
-  const uint32_t magic = (uint32_t{header[0]} << 24) | (uint32_t{header[1]} << 16) | (uint32_t{header[2]} << 8) | header[3];
+  const uint32_t magic =
+      (uint32_t{header[0]} << 24) | (uint32_t{header[1]} << 16) | (uint32_t{header[2]} << 8) | header[3];
   const int64_t ndim = header[3];
   if (header[0] != 0 || header[1] != 0 || ndim == 0)
     file.fail("bad magic number " + hex32(magic) +
@@ -180,8 +182,8 @@ Tensor read_idx(const std::string& path) {
   std::vector<unsigned char> dims_raw(static_cast<size_t>(4 * ndim));
   const int64_t dims_got = file.read(dims_raw.data(), 4 * ndim);
   if (dims_got < 4 * ndim)
-    file.fail("truncated: the header declares " + std::to_string(ndim) + " dims but holds " +
-              std::to_string(dims_got) + " of their " + std::to_string(4 * ndim) + " bytes");
+    file.fail("truncated: the header declares " + std::to_string(ndim) + " dims but holds " + std::to_string(dims_got) +
+              " of their " + std::to_string(4 * ndim) + " bytes");
   Shape shape;
   int64_t count = 1;
   for (int64_t d = 0; d < ndim; ++d) {
@@ -219,7 +221,8 @@ void write_idx(const std::string& path, const Tensor& values, bool gzip) {
   if (values.dim() < 1 || values.dim() > 255)
     throw ShapeError("write_idx: IDX needs 1 to 255 dims, got shape " + to_string(values.shape()));
   for (int64_t size : values.shape())
-    if (size > int64_t{0xFFFFFFFF}) throw ShapeError("write_idx: a dim of " + std::to_string(size) + " exceeds 2^32 - 1");
+    if (size > int64_t{0xFFFFFFFF})
+      throw ShapeError("write_idx: a dim of " + std::to_string(size) + " exceeds 2^32 - 1");
   const bool floating = values.is_floating_point();
   const Array v = values.array().to(kFloat64).contiguous();
   const double* p = v.data<double>();
@@ -267,8 +270,9 @@ std::string find_idx(const std::string& dir, const std::string& name, const char
 }
 
 TrainTestData load_mnist_files(const std::string& dir, const char* who) {
-  return {load_idx_dataset(find_idx(dir, "train-images-idx3-ubyte", who), find_idx(dir, "train-labels-idx1-ubyte", who)),
-          load_idx_dataset(find_idx(dir, "t10k-images-idx3-ubyte", who), find_idx(dir, "t10k-labels-idx1-ubyte", who))};
+  return {
+      load_idx_dataset(find_idx(dir, "train-images-idx3-ubyte", who), find_idx(dir, "train-labels-idx1-ubyte", who)),
+      load_idx_dataset(find_idx(dir, "t10k-images-idx3-ubyte", who), find_idx(dir, "t10k-labels-idx1-ubyte", who))};
 }
 
 }  // namespace

@@ -1,15 +1,14 @@
 #pragma once
-// Helpers of the data tests. A fresh directory under the system temp dir for one test, removed with everything in it when
-// the test ends; and helpers to write and damage small files in it.
-#include <unistd.h>
-
+// Helpers of the data tests. A fresh directory under the system temp dir for one test, removed with everything in it
+// when the test ends; and helpers to write and damage small files in it.
+#include <exception>
 #include <filesystem>
 #include <fstream>
-#include <exception>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 namespace xgrad::testing {
 
@@ -17,7 +16,8 @@ class TempDir {
  public:
   TempDir() {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    std::string name = std::string("xgrad_") + (info ? info->test_suite_name() + std::string("_") + info->name() : "tmp");
+    std::string name =
+        std::string("xgrad_") + (info ? info->test_suite_name() + std::string("_") + info->name() : "tmp");
     path_ = std::filesystem::temp_directory_path() / (name + "_" + std::to_string(::getpid()));
     std::filesystem::remove_all(path_);
     std::filesystem::create_directories(path_);

@@ -1,12 +1,12 @@
 // DataLoader: batch counts and sizes, orders fixed by the seed and independent of the worker
 // thread, every example once per epoch, early exits, error propagation, no graph on the worker.
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <numeric>
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "temp_dir.hpp"
 #include "xgrad/data/dataloader.hpp"

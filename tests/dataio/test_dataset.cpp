@@ -1,10 +1,10 @@
 // Datasets and splits: TensorDataset rows and batches, the default batching of a custom dataset,
 // Subset index mapping, and random_split / train_test_split (disjoint, complete, seeded).
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <numeric>
 #include <set>
+
+#include <gtest/gtest.h>
 
 #include "temp_dir.hpp"
 #include "xgrad/data/dataset.hpp"
@@ -71,7 +71,9 @@ TEST(TensorDataset, InputsAreDetachedFromAnyGraph) {
 }
 
 TEST(TensorDataset, RejectsMismatchedSizesAndScalars) {
-  EXPECT_NE(message_of<ShapeError>([] { TensorDataset(zeros({4, 2}), zeros({3})); }).find("[4, 2] and targets [3]"),
+  EXPECT_NE(message_of<ShapeError>([] {
+              TensorDataset(zeros({4, 2}), zeros({3}));
+            }).find("[4, 2] and targets [3]"),
             std::string::npos);
   EXPECT_THROW(TensorDataset(scalar_tensor(1.0), Tensor()), ShapeError);
   EXPECT_THROW(TensorDataset(Tensor(), zeros({3})), ValueError);
@@ -166,7 +168,9 @@ TEST(RandomSplit, FractionsRoundDownAndHandTheRemainderToTheFirst) {
 
 TEST(RandomSplit, RejectsBadSizes) {
   auto d = std::make_shared<TensorDataset>(rows(10));
-  EXPECT_NE(message_of<ValueError>([&] { random_split(d, {6, 3}, 0); }).find("sum to 9 but the dataset has 10"),
+  EXPECT_NE(message_of<ValueError>([&] {
+              random_split(d, {6, 3}, 0);
+            }).find("sum to 9 but the dataset has 10"),
             std::string::npos);
   EXPECT_THROW(random_split(d, {11, -1}, 0), ValueError);
   EXPECT_THROW(random_split(d, {0.5, 0.4}, 0), ValueError);

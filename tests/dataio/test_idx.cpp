@@ -1,9 +1,9 @@
 // The IDX reader: values of hand-made files, plain and gzip-compressed, and an IOError naming the
 // file and the fault for every kind of damage; the (Fashion-)MNIST loader on a small generated
 // copy, and on the real files when they are installed.
-#include <gtest/gtest.h>
-
 #include <filesystem>
+
+#include <gtest/gtest.h>
 
 #include "temp_dir.hpp"
 #include "xgrad/data/idx.hpp"

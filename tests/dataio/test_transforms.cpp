@@ -1,8 +1,8 @@
 // Normalisation: hand-computed values, broadcasting over a batch, statistics of a dataset (global
 // and per feature, constant features), and the two ways of applying a transform to a dataset.
-#include <gtest/gtest.h>
-
 #include <cmath>
+
+#include <gtest/gtest.h>
 
 #include "temp_dir.hpp"
 #include "xgrad/data/transforms.hpp"

@@ -1,9 +1,9 @@
 // Callbacks driven by scripted logs: the monitor's improvement rule, EarlyStopping's patience and
 // weight restoring, ModelCheckpoint's saves, and LRSchedulerCallback with epoch, metric and batch
 // schedulers.
-#include <gtest/gtest.h>
-
 #include <cmath>
+
+#include <gtest/gtest.h>
 
 #include "../dataio/temp_dir.hpp"
 #include "xgrad/nn/nn.hpp"

@@ -1,9 +1,9 @@
 // model.bin: round trips of every dtype, loading into a model in place, strictness and the errors
 // of damaged files. Curves: nice ticks, and an SVG with both panels, legends and dashed validation.
-#include <gtest/gtest.h>
-
 #include <cmath>
 #include <fstream>
+
+#include <gtest/gtest.h>
 
 #include "../dataio/temp_dir.hpp"
 #include "xgrad/nn/nn.hpp"

@@ -2,10 +2,10 @@
 // same history for the same seed, Keras's validation split (the last examples), train mode with
 // recording for batches and eval mode without it for validation, callbacks and early stops,
 // hand-computed evaluation, and bad options.
-#include <gtest/gtest.h>
-
 #include <cmath>
 #include <sstream>
+
+#include <gtest/gtest.h>
 
 #include "xgrad/data/dataset.hpp"
 #include "xgrad/nn/nn.hpp"
@@ -93,8 +93,8 @@ TEST(Fit, SameSeedSameHistory) {
   std::vector<std::vector<double>> losses;
   for (int run = 0; run < 2; ++run) {
     manual_seed(7);
-    auto model = nn::Sequential({nn::Linear({.in = 2, .out = 8}), nn::ReLU(), nn::Dropout(0.3),
-                                 nn::Linear({.in = 8, .out = 2})});
+    auto model = nn::Sequential(
+        {nn::Linear({.in = 2, .out = 8}), nn::ReLU(), nn::Dropout(0.3), nn::Linear({.in = 8, .out = 2})});
     optim::Adam adam(model.parameters(), {.lr = 0.01});
     const History h = fit(model, nn::CrossEntropyLoss(), adam, data,
                           quiet({.epochs = 3, .batch_size = 20, .validation_split = 0.2, .seed = 5}));
@@ -131,11 +131,11 @@ TEST(Fit, CallbacksSeeEveryStepAndCanStop) {
   optim::SGD sgd(model.parameters(), {.lr = 0.1});
   auto recorder = std::make_shared<Recorder>();
   recorder->stop_after = 1;
-  const History h = fit(model, nn::CrossEntropyLoss(), sgd, data,
-                        quiet({.epochs = 5, .batch_size = 10, .callbacks = {recorder}}));
+  const History h =
+      fit(model, nn::CrossEntropyLoss(), sgd, data, quiet({.epochs = 5, .batch_size = 10, .callbacks = {recorder}}));
   EXPECT_EQ(h.epochs(), 2);
   EXPECT_EQ(recorder->events, std::vector<std::string>({"train_begin", "epoch_begin 0", "epoch_end 0", "epoch_begin 1",
-                                                         "epoch_end 1", "train_end"}));
+                                                        "epoch_end 1", "train_end"}));
   EXPECT_EQ(recorder->batches, 8);
   EXPECT_EQ(recorder->history_epochs, 2);  // the history includes the epoch being closed
   EXPECT_EQ(recorder->keys, std::vector<std::string>({"accuracy", "loss", "lr", "seconds"}));

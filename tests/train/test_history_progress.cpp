@@ -1,11 +1,11 @@
 // History (series by name, NaN for gaps, CSV) and the progress bar's two forms (a line redrawn
 // in place on a terminal, one plain line per epoch otherwise).
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <cmath>
 #include <fstream>
 #include <sstream>
+
+#include <gtest/gtest.h>
 
 #include "../dataio/temp_dir.hpp"
 #include "xgrad/train/history.hpp"
@@ -99,7 +99,7 @@ TEST(ProgressBar, TerminalRedrawsAreThrottled) {
     return std::count(text.begin(), text.end(), '\r');
   };
   for (int b = 1; b < 1000; ++b) bar.update(b, b, {{"loss", 1.0}});
-  EXPECT_EQ(redraws(), 1);  // only the first
+  EXPECT_EQ(redraws(), 1);                  // only the first
   bar.update(1000, 1000, {{"loss", 1.0}});  // the last always draws
   EXPECT_EQ(redraws(), 2);
 }

@@ -8,9 +8,9 @@
 namespace xgrad::train {
 namespace {
 
-const Tensor kScores = tensor({{0.1f, 0.7f, 0.2f},    // predicts 1
-                               {0.5f, 0.2f, 0.3f},    // predicts 0
-                               {0.3f, 0.3f, 0.4f},    // predicts 2
+const Tensor kScores = tensor({{0.1f, 0.7f, 0.2f},     // predicts 1
+                               {0.5f, 0.2f, 0.3f},     // predicts 0
+                               {0.3f, 0.3f, 0.4f},     // predicts 2
                                {0.6f, 0.6f, -1.0f}});  // tie: the first maximum, 0
 
 TEST(Accuracy, MultiClassCountsArgmaxHits) {
@@ -32,7 +32,7 @@ TEST(BinaryAccuracy, ProbabilitiesAgainstTheThreshold) {
   const Tensor probs = tensor({{0.9f}, {0.4f}, {0.6f}, {0.1f}});
   const Tensor targets = tensor({1.0f, 1.0f, 0.0f, 0.0f});  // [N] against [N, 1]: same numel
   EXPECT_DOUBLE_EQ(binary_accuracy(probs, targets), 0.5);
-  EXPECT_DOUBLE_EQ(binary_accuracy(probs, targets, 0.3), 0.75);  // 0.4 now positive (right), 0.6 too (wrong)
+  EXPECT_DOUBLE_EQ(binary_accuracy(probs, targets, 0.3), 0.75);   // 0.4 now positive (right), 0.6 too (wrong)
   EXPECT_DOUBLE_EQ(binary_accuracy(probs, targets, 0.65), 0.75);  // 0.6 now negative (right), 0.4 too (wrong)
 }
 
@@ -94,7 +94,7 @@ TEST(FormatConfusionMatrix, TableWithNamesAndRecall) {
   const std::string table = format_confusion_matrix(cm, {"cat", "a very long name"});
   EXPECT_NE(table.find("true"), std::string::npos);
   EXPECT_NE(table.find("recall"), std::string::npos);
-  EXPECT_NE(table.find("a very l"), std::string::npos);  // column header cut to 8 characters
+  EXPECT_NE(table.find("a very l"), std::string::npos);          // column header cut to 8 characters
   EXPECT_NE(table.find("a very long name"), std::string::npos);  // the row label in full
   EXPECT_NE(table.find("0.800"), std::string::npos);
   EXPECT_NE(table.find("0.900"), std::string::npos);

@@ -144,9 +144,9 @@ void load_parameters(nn::Module& model, const std::string& path, bool strict) {
     }
     const Tensor& value = it->second;
     if (value.shape() != target.shape() || value.dtype() != target.dtype())
-      throw IOError("load_parameters: " + path + ": '" + name + "' is saved as " + std::string(dtype_name(value.dtype())) +
-                    " " + to_string(value.shape()) + " but the model has " + std::string(dtype_name(target.dtype())) +
-                    " " + to_string(target.shape()));
+      throw IOError("load_parameters: " + path + ": '" + name + "' is saved as " +
+                    std::string(dtype_name(value.dtype())) + " " + to_string(value.shape()) + " but the model has " +
+                    std::string(dtype_name(target.dtype())) + " " + to_string(target.shape()));
     copies.emplace_back(target, value);
     saved.erase(it);
   }

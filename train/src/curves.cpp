@@ -30,11 +30,16 @@ struct Series {
 std::string escape(const std::string& text) {
   std::string out;
   for (char ch : text) {
-    if (ch == '&') out += "&amp;";
-    else if (ch == '<') out += "&lt;";
-    else if (ch == '>') out += "&gt;";
-    else if (ch == '"') out += "&quot;";
-    else out += ch;
+    if (ch == '&')
+      out += "&amp;";
+    else if (ch == '<')
+      out += "&lt;";
+    else if (ch == '>')
+      out += "&gt;";
+    else if (ch == '"')
+      out += "&quot;";
+    else
+      out += ch;
   }
   return out;
 }
@@ -90,15 +95,15 @@ void panel(std::ostringstream& svg, double x0, double y0, double width, double h
       << escape(title) << "</text>\n";
   // Grid and tick labels.
   for (double t : yticks) {
-    svg << "<line x1=\"" << num(px) << "\" y1=\"" << num(sy(t)) << "\" x2=\"" << num(px + pw) << "\" y2=\"" << num(sy(t))
-        << "\" stroke=\"#e4e4e4\"/>\n";
+    svg << "<line x1=\"" << num(px) << "\" y1=\"" << num(sy(t)) << "\" x2=\"" << num(px + pw) << "\" y2=\""
+        << num(sy(t)) << "\" stroke=\"#e4e4e4\"/>\n";
     svg << "<text x=\"" << num(px - 6) << "\" y=\"" << num(sy(t) + 4) << "\" text-anchor=\"end\">"
         << tick_label(t, tick_step(yticks)) << "</text>\n";
   }
   for (double t : xticks) {
     if (t < xmin - 1e-9 || t > xmax + 1e-9) continue;
-    svg << "<line x1=\"" << num(sx(t)) << "\" y1=\"" << num(py) << "\" x2=\"" << num(sx(t)) << "\" y2=\"" << num(py + ph)
-        << "\" stroke=\"#f0f0f0\"/>\n";
+    svg << "<line x1=\"" << num(sx(t)) << "\" y1=\"" << num(py) << "\" x2=\"" << num(sx(t)) << "\" y2=\""
+        << num(py + ph) << "\" stroke=\"#f0f0f0\"/>\n";
     svg << "<line x1=\"" << num(sx(t)) << "\" y1=\"" << num(py + ph) << "\" x2=\"" << num(sx(t)) << "\" y2=\""
         << num(py + ph + 5) << "\" stroke=\"#333\"/>\n";
     svg << "<text x=\"" << num(sx(t)) << "\" y=\"" << num(py + ph + 18) << "\" text-anchor=\"middle\">"
@@ -107,7 +112,8 @@ void panel(std::ostringstream& svg, double x0, double y0, double width, double h
   // Axes.
   svg << "<rect x=\"" << num(px) << "\" y=\"" << num(py) << "\" width=\"" << num(pw) << "\" height=\"" << num(ph)
       << "\" fill=\"none\" stroke=\"#333\"/>\n";
-  svg << "<text x=\"" << num(px + pw / 2) << "\" y=\"" << num(py + ph + 38) << "\" text-anchor=\"middle\">epoch</text>\n";
+  svg << "<text x=\"" << num(px + pw / 2) << "\" y=\"" << num(py + ph + 38)
+      << "\" text-anchor=\"middle\">epoch</text>\n";
   svg << "<text transform=\"translate(" << num(x0 + 16) << "," << num(py + ph / 2) << ") rotate(-90)\" "
       << "text-anchor=\"middle\">" << escape(title) << "</text>\n";
 
@@ -152,11 +158,12 @@ void panel(std::ostringstream& svg, double x0, double y0, double width, double h
   const double lx = px + pw - 118, row = 18;
   double ly = bottom ? py + ph - 10 - row * static_cast<double>(series.size()) : py + 8;
   svg << "<rect x=\"" << num(lx - 6) << "\" y=\"" << num(ly - 2) << "\" width=\"118\" height=\""
-      << num(row * static_cast<double>(series.size()) + 6) << "\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#ccc\"/>\n";
+      << num(row * static_cast<double>(series.size()) + 6)
+      << "\" fill=\"white\" fill-opacity=\"0.85\" stroke=\"#ccc\"/>\n";
   for (const Series& s : series) {
-    svg << "<line x1=\"" << num(lx) << "\" y1=\"" << num(ly + 9) << "\" x2=\"" << num(lx + 24) << "\" y2=\"" << num(ly + 9)
-        << "\" stroke=\"" << s.color << "\" stroke-width=\"2\"" << (s.dashed ? " stroke-dasharray=\"6,4\"" : "")
-        << "/>\n";
+    svg << "<line x1=\"" << num(lx) << "\" y1=\"" << num(ly + 9) << "\" x2=\"" << num(lx + 24) << "\" y2=\""
+        << num(ly + 9) << "\" stroke=\"" << s.color << "\" stroke-width=\"2\""
+        << (s.dashed ? " stroke-dasharray=\"6,4\"" : "") << "/>\n";
     svg << "<text x=\"" << num(lx + 30) << "\" y=\"" << num(ly + 13) << "\">" << escape(s.name) << "</text>\n";
     ly += row;
   }

@@ -86,7 +86,8 @@ std::vector<int64_t> range(int64_t begin, int64_t end) {
 History fit(nn::Module& model, const nn::LossFn& loss, optim::Optimizer& optimizer, const data::Dataset& train_data,
             const FitOptions& options) {
   if (options.epochs < 1) throw ValueError("fit: epochs must be >= 1, got " + std::to_string(options.epochs));
-  if (options.batch_size < 1) throw ValueError("fit: batch_size must be >= 1, got " + std::to_string(options.batch_size));
+  if (options.batch_size < 1)
+    throw ValueError("fit: batch_size must be >= 1, got " + std::to_string(options.batch_size));
   if (!(options.validation_split >= 0.0 && options.validation_split < 1.0))
     throw ValueError("fit: validation_split must lie in [0, 1), got " + std::to_string(options.validation_split));
   if (!loss) throw ValueError("fit: the loss function is empty");
@@ -128,8 +129,8 @@ History fit(nn::Module& model, const nn::LossFn& loss, optim::Optimizer& optimiz
     const auto start = std::chrono::steady_clock::now();
     std::optional<ProgressBar> bar;
     if (options.verbose > 0)
-      bar.emplace(out, ProgressOptions{.epoch = epoch + 1, .epochs = options.epochs, .total_batches = loader.size(),
-                                       .tty = tty});
+      bar.emplace(out, ProgressOptions{
+                           .epoch = epoch + 1, .epochs = options.epochs, .total_batches = loader.size(), .tty = tty});
 
     model.train();
     Scores scores(kind, options.threshold);

@@ -35,7 +35,8 @@ void History::append(const Logs& logs) {
     (void)value;
     if (!series_.count(name)) fresh.push_back(name);  // std::map: already sorted by name
   }
-  std::stable_sort(fresh.begin(), fresh.end(), [](const std::string& a, const std::string& b) { return rank(a) < rank(b); });
+  std::stable_sort(fresh.begin(), fresh.end(),
+                   [](const std::string& a, const std::string& b) { return rank(a) < rank(b); });
   for (const std::string& name : fresh) {
     names_.push_back(name);
     series_[name] = std::vector<double>(static_cast<size_t>(epochs_), nan);

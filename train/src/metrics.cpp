@@ -25,7 +25,8 @@ std::pair<int64_t, int64_t> check_multiclass(const char* op, const Tensor& outpu
   if (output.dim() != 2)
     throw ShapeError(std::string(op) + ": expected output scores [N, C], got shape " + to_string(output.shape()));
   if (target.dtype() != kInt64)
-    throw DTypeError(std::string(op) + ": expected int64 class targets, got " + std::string(dtype_name(target.dtype())));
+    throw DTypeError(std::string(op) + ": expected int64 class targets, got " +
+                     std::string(dtype_name(target.dtype())));
   if (target.dim() != 1 || target.size(0) != output.size(0))
     throw ShapeError(std::string(op) + ": output " + to_string(output.shape()) + " needs targets [" +
                      std::to_string(output.size(0)) + "], got " + to_string(target.shape()));
@@ -98,8 +99,10 @@ int64_t count_correct(const Tensor& output, const Tensor& target, Accuracy kind,
 Accuracy resolve_accuracy(Accuracy kind, const Tensor& output, const Tensor& target) {
   if (kind != Accuracy::Auto) return kind;
   if (!output.defined() || !target.defined()) return Accuracy::None;
-  if (output.dim() == 2 && output.size(1) > 1 && target.dtype() == kInt64 && target.dim() == 1) return Accuracy::MultiClass;
-  if (output.numel() == target.numel() && (output.dim() <= 1 || output.size(output.dim() - 1) == 1) && all_binary(target))
+  if (output.dim() == 2 && output.size(1) > 1 && target.dtype() == kInt64 && target.dim() == 1)
+    return Accuracy::MultiClass;
+  if (output.numel() == target.numel() && (output.dim() <= 1 || output.size(output.dim() - 1) == 1) &&
+      all_binary(target))
     return Accuracy::Binary;
   return Accuracy::None;
 }
@@ -176,7 +179,8 @@ std::string format_confusion_matrix(const Tensor& matrix, const std::vector<std:
     throw ValueError("format_confusion_matrix: " + std::to_string(class_names.size()) + " class names for " +
                      std::to_string(c) + " classes");
   std::vector<std::string> names;
-  for (int64_t i = 0; i < c; ++i) names.push_back(class_names.empty() ? std::to_string(i) : class_names[static_cast<size_t>(i)]);
+  for (int64_t i = 0; i < c; ++i)
+    names.push_back(class_names.empty() ? std::to_string(i) : class_names[static_cast<size_t>(i)]);
   const std::vector<int64_t> counts = matrix.to_vector<int64_t>();
   int64_t largest = 0;
   for (int64_t v : counts) largest = std::max(largest, v);
@@ -191,10 +195,12 @@ std::string format_confusion_matrix(const Tensor& matrix, const std::vector<std:
   os << std::setw(static_cast<int>(label)) << std::left << "true" << std::right;
   for (const std::string& name : names) {
     // Column headers are cut to the cell width (minus a space).
-    const std::string shown = name.size() > static_cast<size_t>(cell - 1) ? name.substr(0, static_cast<size_t>(cell - 1)) : name;
+    const std::string shown =
+        name.size() > static_cast<size_t>(cell - 1) ? name.substr(0, static_cast<size_t>(cell - 1)) : name;
     os << std::setw(cell) << shown;
   }
-  os << std::setw(8) << "recall" << "\n";
+  os << std::setw(8) << "recall"
+     << "\n";
   for (int64_t i = 0; i < c; ++i) {
     os << std::setw(static_cast<int>(label)) << std::left << names[static_cast<size_t>(i)] << std::right;
     int64_t row_total = 0;
@@ -205,7 +211,8 @@ std::string format_confusion_matrix(const Tensor& matrix, const std::vector<std:
     }
     const int64_t hit = counts[static_cast<size_t>(i * c + i)];
     if (row_total > 0)
-      os << std::setw(8) << std::fixed << std::setprecision(3) << static_cast<double>(hit) / static_cast<double>(row_total);
+      os << std::setw(8) << std::fixed << std::setprecision(3)
+         << static_cast<double>(hit) / static_cast<double>(row_total);
     else
       os << std::setw(8) << "-";
     os << "\n";

@@ -1,12 +1,12 @@
 #include "xgrad/train/progress.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <ostream>
 #include <vector>
+
+#include <unistd.h>
 
 #include "xgrad/tensor/error.hpp"
 
@@ -92,14 +92,14 @@ void ProgressBar::update(int64_t batches_done, int64_t samples_done, const Logs&
 void ProgressBar::draw(int64_t batches_done, int64_t samples_done, const Logs& running) {
   const double t = elapsed();
   const int64_t total = options_.total_batches;
-  const double done = total > 0 ? std::clamp(static_cast<double>(batches_done) / static_cast<double>(total), 0.0, 1.0)
-                                 : 1.0;
+  const double done =
+      total > 0 ? std::clamp(static_cast<double>(batches_done) / static_cast<double>(total), 0.0, 1.0) : 1.0;
   const auto filled = static_cast<int>(done * options_.width);
   std::string bar(static_cast<size_t>(options_.width), '.');
   std::fill(bar.begin(), bar.begin() + filled, '=');
   if (filled < options_.width && filled > 0) bar[static_cast<size_t>(filled)] = '>';
-  const double eta = batches_done > 0 ? t / static_cast<double>(batches_done) * static_cast<double>(total - batches_done)
-                                      : -1.0;
+  const double eta =
+      batches_done > 0 ? t / static_cast<double>(batches_done) * static_cast<double>(total - batches_done) : -1.0;
   char head[160];
   std::snprintf(head, sizeof head, "Epoch %lld/%lld [%s] %3d%% %lld/%lld  %s<%s  %.0f samples/s",
                 static_cast<long long>(options_.epoch), static_cast<long long>(options_.epochs), bar.c_str(),

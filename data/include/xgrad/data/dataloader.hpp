@@ -70,9 +70,9 @@ class DataLoader {
   Iterator begin();
   Iterator end() { return Iterator(); }
 
-  int64_t size() const;          // batches per epoch
-  int64_t num_examples() const;  // examples per epoch (after drop_last)
-  int64_t epoch() const { return epoch_; }  // epochs started so far
+  int64_t size() const;                              // batches per epoch
+  int64_t num_examples() const;                      // examples per epoch (after drop_last)
+  int64_t epoch() const { return epoch_; }           // epochs started so far
   void set_epoch(int64_t epoch) { epoch_ = epoch; }  // the next begin() starts this epoch
   const LoaderOptions& options() const { return options_; }
   const Dataset& dataset() const { return *dataset_; }

@@ -89,9 +89,8 @@ std::vector<Subset> random_split(std::shared_ptr<const Dataset> dataset, const s
                                  uint64_t seed);
 // So that both `{54000, 6000}` and `{0.9, 0.1}` pick the right one.
 template <typename T>
-  requires std::is_arithmetic_v<T>
-std::vector<Subset> random_split(std::shared_ptr<const Dataset> dataset, std::initializer_list<T> sizes,
-                                 uint64_t seed) {
+requires std::is_arithmetic_v<T> std::vector<Subset> random_split(std::shared_ptr<const Dataset> dataset,
+                                                                  std::initializer_list<T> sizes, uint64_t seed) {
   if constexpr (std::is_integral_v<T>)
     return random_split(std::move(dataset), std::vector<int64_t>(sizes.begin(), sizes.end()), seed);
   else

@@ -24,7 +24,9 @@ class Normalize {
   // ShapeError unless both have one shape; ValueError when a std is not > 0.
   Normalize(Tensor mean, Tensor std);
   Tensor operator()(const Tensor& x) const;
-  operator Transform() const { return [n = *this](const Tensor& x) { return n(x); }; }
+  operator Transform() const {
+    return [n = *this](const Tensor& x) { return n(x); };
+  }
 
   const Tensor& mean() const { return mean_; }
   const Tensor& std() const { return std_; }

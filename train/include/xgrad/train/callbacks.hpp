@@ -32,8 +32,8 @@ namespace xgrad::train {
 struct FitState {
   nn::Module& model;
   optim::Optimizer& optimizer;
-  const History& history;      // the epochs finished so far
-  int64_t epochs = 0;          // planned
+  const History& history;  // the epochs finished so far
+  int64_t epochs = 0;      // planned
   int64_t batches_per_epoch = 0;
   bool stop_training = false;  // set to end the run (after the current batch's epoch is closed)
 };
@@ -77,8 +77,8 @@ class Monitor {
 
 struct EarlyStoppingOptions {
   std::string monitor = "val_loss";
-  double min_delta = 0.0;     // a smaller change is no improvement
-  int64_t patience = 0;       // stop after this many epochs in a row without improvement (at least one)
+  double min_delta = 0.0;  // a smaller change is no improvement
+  int64_t patience = 0;    // stop after this many epochs in a row without improvement (at least one)
   MonitorMode mode = MonitorMode::Auto;
   bool restore_best_weights = false;  // at the end, put back the weights of the best epoch
   bool verbose = false;               // say when it stops and restores (on std::cout)

@@ -42,11 +42,11 @@ struct FitOptions {
   // 0: silent; 1: a progress bar on a terminal, one line per epoch otherwise; 2: one line per epoch.
   int verbose = 1;
   Accuracy accuracy = Accuracy::Auto;
-  double threshold = 0.5;                // for binary accuracy
-  int64_t validation_batch_size = 0;     // 0: max(batch_size, 256) (evaluation needs no small batches)
+  double threshold = 0.5;             // for binary accuracy
+  int64_t validation_batch_size = 0;  // 0: max(batch_size, 256) (evaluation needs no small batches)
   bool drop_last = false;
-  bool prefetch = true;                  // gather the next batch on a background thread
-  std::ostream* out = nullptr;           // where progress goes (default std::cout)
+  bool prefetch = true;         // gather the next batch on a background thread
+  std::ostream* out = nullptr;  // where progress goes (default std::cout)
 };
 
 // ValueError for bad options (epochs < 1, validation_split outside [0, 1), an empty training set).

@@ -19,12 +19,12 @@ std::string format_duration(double seconds);
 bool stdout_is_terminal();
 
 struct ProgressOptions {
-  int64_t epoch = 1;   // shown 1-based
+  int64_t epoch = 1;  // shown 1-based
   int64_t epochs = 1;
   int64_t total_batches = 0;
-  int width = 30;                // characters of the bar
-  bool tty = false;              // redraw in place (see stdout_is_terminal())
-  double min_interval = 0.1;     // seconds between redraws on a terminal (the last one always draws)
+  int width = 30;             // characters of the bar
+  bool tty = false;           // redraw in place (see stdout_is_terminal())
+  double min_interval = 0.1;  // seconds between redraws on a terminal (the last one always draws)
 };
 
 class ProgressBar {
