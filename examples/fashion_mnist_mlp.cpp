@@ -18,10 +18,6 @@
 #include <dlfcn.h>
 #include <sys/resource.h>
 
-#include <xgrad/data/data.hpp>
-#include <xgrad/nn/nn.hpp>
-#include <xgrad/optim/optim.hpp>
-#include <xgrad/train/train.hpp>
 #include <xgrad/xgrad.hpp>
 
 #ifndef XGRAD_DATASETS_DIR

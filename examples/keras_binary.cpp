@@ -12,10 +12,6 @@
 #include <iostream>
 #include <vector>
 
-#include <xgrad/data/data.hpp>
-#include <xgrad/nn/nn.hpp>
-#include <xgrad/optim/optim.hpp>
-#include <xgrad/train/train.hpp>
 #include <xgrad/xgrad.hpp>
 
 namespace nn = xg::nn;
