@@ -28,6 +28,18 @@ namespace xgrad::nn {
 
 class Module;
 
+// Named tensors in order: what state_dict() returns and load_state_dict() takes (io:: saves and
+// loads it as safetensors).
+using StateDict = std::vector<std::pair<std::string, Tensor>>;
+
+// What load_state_dict() found, by dotted name.
+struct LoadStateDictResult {
+  std::vector<std::string> missing_keys;     // in the model, not in the state dict
+  std::vector<std::string> unexpected_keys;  // in the state dict, not in the model
+  std::vector<std::string> mismatched_keys;  // in both, with different shapes (left unloaded)
+  bool ok() const { return missing_keys.empty() && unexpected_keys.empty() && mismatched_keys.empty(); }
+};
+
 namespace detail {
 // What every handle to one module shares.
 struct ModuleState {
@@ -99,6 +111,20 @@ class Module {
   // Casts every floating parameter, its gradient and every floating buffer in place: the tensor
   // handles keep their identity, so optimizers built before the cast still see them.
   Module& to(DType dtype);
+
+  // ---- state dict --------------------------------------------------------------------------------
+  // Every parameter and buffer by dotted name, in PyTorch's order (a module's parameters, then its
+  // buffers, then its children's entries) with PyTorch's names ("fc1.weight", "0.bias",
+  // "bn.running_mean"). Each entry is a detached alias of the module's tensor (no copy), so
+  // saving it right away saves the current values. A tensor registered under two names (tied
+  // weights) appears under both.
+  StateDict state_dict() const;
+  // Copies values into the module's tensors in place (tensor handles, and so optimizers built on
+  // them, stay valid), converting the dtype like torch's copy_. strict: a missing, unexpected or
+  // shape-mismatched key is a ValueError listing every such key, and nothing is loaded. Not strict:
+  // loads the entries whose name and shape match and returns the lists. A name given twice is a
+  // ValueError either way.
+  LoadStateDictResult load_state_dict(const StateDict& state, bool strict = true);
 
   // The module tree as PyTorch prints it.
   std::string to_string() const;
