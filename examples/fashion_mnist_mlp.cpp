@@ -2,10 +2,13 @@
 // grey-scale images of ten kinds of clothing), evaluated on the 10,000 test images.
 //
 //   fashion_mnist_mlp [--data DIR] [--epochs N] [--batch-size N] [--lr X] [--seed N] [--threads N] [--out DIR]
+//                     [--resume]
 //
 // It prints the model summary, a progress bar per epoch, the confusion matrix on the test set and,
-// as its last line, `test accuracy: 0.XXXX`; it writes history.csv, curves.svg and model.bin (the
-// weights of the epoch with the best validation accuracy, which are the ones tested) to --out.
+// as its last line, `test accuracy: 0.XXXX`; it writes history.csv, curves.svg, model.safetensors (the
+// weights of the epoch with the best validation accuracy, which are the ones tested, in PyTorch's
+// names, so they load into the same network written in PyTorch) and
+// checkpoint.safetensors (the whole run after the last epoch, for --resume) to --out.
 // The same seed gives the same result.
 #include <chrono>
 #include <cstdio>
@@ -40,6 +43,7 @@ struct Args {
   int threads = 0;  // 0: OpenBLAS's default (one per core)
   std::string out = "runs/fashion-mnist-mlp";
   int64_t validation = 5000;
+  bool resume = false;
 };
 
 void usage(std::FILE* to) {
@@ -54,7 +58,8 @@ void usage(std::FILE* to) {
                "  --lr X            Adam's initial learning rate       [%g]\n"
                "  --seed N          weights, dropout, split and order  [%llu]\n"
                "  --threads N       BLAS threads (0: one per core)     [%d]\n"
-               "  --out DIR         history.csv, curves.svg, model.bin [%s]\n"
+               "  --out DIR         where the results go                [%s]\n"
+               "  --resume          continue the run saved in DIR/checkpoint.safetensors\n"
                "  --validation N    training images held out           [%lld]\n"
                "  --help            this text\n",
                d.data_dir.c_str(), static_cast<long long>(d.epochs), static_cast<long long>(d.batch_size), d.lr,
@@ -75,6 +80,10 @@ Args parse(int argc, char** argv) {
     if (name == "--help" || name == "-h") {
       usage(stdout);
       std::exit(0);
+    }
+    if (name == "--resume") {
+      args.resume = true;
+      continue;
     }
     if (const size_t eq = name.find('='); eq != std::string::npos) {
       value = name.substr(eq + 1);
@@ -182,7 +191,9 @@ int main(int argc, char** argv) {
 
     optim::Adam optimizer(model.parameters(), {.lr = args.lr});
     optim::CosineAnnealingLR schedule(optimizer, {.t_max = args.epochs, .eta_min = args.lr / 50});
-    const std::string weights = (std::filesystem::path(args.out) / "model.bin").string();
+    const std::string weights = (std::filesystem::path(args.out) / "model.safetensors").string();
+    const std::string run_state = (std::filesystem::path(args.out) / "checkpoint.safetensors").string();
+    if (args.resume) std::printf("resuming from %s\n", run_state.c_str());
     auto checkpoint = std::make_shared<train::ModelCheckpoint>(
         train::ModelCheckpoint::Options{.path = weights, .monitor = "val_accuracy"});
     const nn::CrossEntropyLoss loss;
@@ -194,14 +205,16 @@ int main(int argc, char** argv) {
                     .batch_size = args.batch_size,
                     .validation_data = &val_set,
                     .callbacks = {std::make_shared<train::LRSchedulerCallback>(schedule), checkpoint},
-                    .seed = args.seed});
+                    .seed = args.seed,
+                    .checkpoint_path = run_state,
+                    .resume = args.resume ? run_state : std::string()});
 
     history.to_csv((std::filesystem::path(args.out) / "history.csv").string());
     train::write_curves_svg(history, (std::filesystem::path(args.out) / "curves.svg").string(),
                             {.title = "Fashion-MNIST MLP 784-256-128-10"});
 
     // The weights of the best validation epoch.
-    train::load_parameters(model, weights);
+    io::load_model(model, weights);
     const xg::Tensor logits = train::predict(model, test.inputs(), 1000);
     const xg::Tensor cm = train::confusion_matrix(logits, test.targets(), 10);
     const auto& names = data::fashion_mnist_classes();
@@ -212,7 +225,7 @@ int main(int argc, char** argv) {
     rusage usage_now{};
     getrusage(RUSAGE_SELF, &usage_now);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    std::printf("wrote %s/{history.csv, curves.svg, model.bin}\n", args.out.c_str());
+    std::printf("wrote %s/{history.csv, curves.svg, model.safetensors, checkpoint.safetensors}\n", args.out.c_str());
     std::printf("wall time: %.1f s, peak memory: %.0f MiB\n", seconds,
                 static_cast<double>(usage_now.ru_maxrss) / 1024.0);
     std::printf("test accuracy: %.4f\n", train::accuracy(logits, test.targets()));

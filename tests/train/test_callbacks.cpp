@@ -9,6 +9,7 @@
 #include "xgrad/nn/nn.hpp"
 #include "xgrad/optim/optim.hpp"
 #include "xgrad/train/callbacks.hpp"
+#include "xgrad/io/model_io.hpp"
 #include "xgrad/train/checkpoint.hpp"
 #include "xgrad/xgrad.hpp"
 
@@ -115,7 +116,7 @@ TEST(EarlyStopping, MissingMetricIsAnError) {
 TEST(ModelCheckpoint, SavesWhenTheMonitoredMetricImproves) {
   TempDir dir;
   Harness run;
-  ModelCheckpoint checkpoint({.path = dir.file("model.bin"), .monitor = "val_accuracy"});
+  ModelCheckpoint checkpoint({.path = dir.file("model.safetensors"), .monitor = "val_accuracy"});
   checkpoint.on_train_begin(run.state);
   run.set_weight(1.0f);
   run.end_epoch(checkpoint, 0, {{"val_accuracy", 0.5}});
@@ -125,14 +126,14 @@ TEST(ModelCheckpoint, SavesWhenTheMonitoredMetricImproves) {
   run.end_epoch(checkpoint, 2, {{"val_accuracy", 0.6}});
   EXPECT_EQ(checkpoint.saves(), 2);
   EXPECT_EQ(checkpoint.best_epoch(), 1);
-  load_parameters(run.model, dir.file("model.bin"));
+  io::load_model(run.model, dir.file("model.safetensors"));
   EXPECT_EQ(run.model.weight.to_vector<float>(), std::vector<float>({2.0f, 2.0f}));
 }
 
 TEST(ModelCheckpoint, EveryEpochWithoutSaveBestOnly) {
   TempDir dir;
   Harness run;
-  ModelCheckpoint checkpoint({.path = dir.file("last.bin"), .save_best_only = false});
+  ModelCheckpoint checkpoint({.path = dir.file("last.safetensors"), .save_best_only = false});
   checkpoint.on_train_begin(run.state);
   run.end_epoch(checkpoint, 0, {{"loss", 1.0}});  // no val_loss needed
   run.end_epoch(checkpoint, 1, {{"loss", 2.0}});

@@ -4,11 +4,11 @@
 #include <iostream>
 #include <limits>
 
+#include "xgrad/io/model_io.hpp"
 #include "xgrad/nn/module.hpp"
 #include "xgrad/optim/scheduler.hpp"
 #include "xgrad/tensor/error.hpp"
 #include "xgrad/tensor/kernels.hpp"
-#include "xgrad/train/checkpoint.hpp"
 
 namespace xgrad::train {
 namespace {
@@ -100,6 +100,28 @@ void EarlyStopping::on_train_end(FitState& state) {
     std::cout << "Restoring the model weights from the end of the best epoch: " << best_epoch_ + 1 << "\n";
 }
 
+namespace {
+// A saved counter back as an int64, or `fallback` when absent.
+int64_t get_count(const std::map<std::string, double>& state, const char* key, int64_t fallback) {
+  const auto it = state.find(key);
+  if (it == state.end()) return fallback;
+  if (!(it->second >= -1 && it->second <= 9007199254740992.0) || std::floor(it->second) != it->second)
+    throw ValueError(std::string("callback state: '") + key + "' is not a whole number >= -1");
+  return static_cast<int64_t>(it->second);
+}
+}  // namespace
+
+std::map<std::string, double> EarlyStopping::state_dict() const {
+  return {{"wait", static_cast<double>(wait_)},
+          {"best", monitor_.best()},
+          {"best_epoch", static_cast<double>(best_epoch_)}};
+}
+void EarlyStopping::load_state_dict(const std::map<std::string, double>& state) {
+  wait_ = get_count(state, "wait", wait_);
+  best_epoch_ = get_count(state, "best_epoch", best_epoch_);
+  if (state.count("best")) monitor_.set_best(state.at("best"));
+}
+
 // ---- ModelCheckpoint ----------------------------------------------------------------------------
 
 ModelCheckpoint::ModelCheckpoint(Options options)
@@ -122,8 +144,19 @@ void ModelCheckpoint::on_epoch_end(FitState& state, int64_t epoch, const Logs& l
       std::cout << "Epoch " << epoch + 1 << ": " << monitor_.metric() << " improved from " << previous << " to "
                 << value << ", saving the model to " << options_.path << "\n";
   }
-  save_parameters(state.model, options_.path);
+  io::save_model(state.model, options_.path);
   ++saves_;
+}
+
+std::map<std::string, double> ModelCheckpoint::state_dict() const {
+  return {{"best", monitor_.best()},
+          {"best_epoch", static_cast<double>(best_epoch_)},
+          {"saves", static_cast<double>(saves_)}};
+}
+void ModelCheckpoint::load_state_dict(const std::map<std::string, double>& state) {
+  best_epoch_ = get_count(state, "best_epoch", best_epoch_);
+  saves_ = get_count(state, "saves", saves_);
+  if (state.count("best")) monitor_.set_best(state.at("best"));
 }
 
 // ---- LRSchedulerCallback ------------------------------------------------------------------------
@@ -143,6 +176,11 @@ void LRSchedulerCallback::on_epoch_end(FitState& /*state*/, int64_t /*epoch*/, c
 
 void LRSchedulerCallback::on_batch_end(FitState& /*state*/, int64_t /*batch*/, const Logs& /*logs*/) {
   if (options_.per_batch) scheduler_.step();
+}
+
+std::map<std::string, double> LRSchedulerCallback::state_dict() const { return scheduler_.state_dict(); }
+void LRSchedulerCallback::load_state_dict(const std::map<std::string, double>& state) {
+  scheduler_.load_state_dict(state);
 }
 
 }  // namespace xgrad::train

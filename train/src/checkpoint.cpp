@@ -1,165 +1,123 @@
+// save_checkpoint / load_checkpoint: gathers the run's state into io::CheckpointData and back.
 #include "xgrad/train/checkpoint.hpp"
 
-#include <bit>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <map>
+#include <cmath>
 
+#include "xgrad/io/checkpoint_file.hpp"
 #include "xgrad/nn/module.hpp"
+#include "xgrad/optim/optimizer.hpp"
+#include "xgrad/optim/scheduler.hpp"
 #include "xgrad/tensor/error.hpp"
 #include "xgrad/tensor/kernels.hpp"
+#include "xgrad/tensor/random.hpp"
 
 namespace xgrad::train {
 namespace {
 
-static_assert(std::endian::native == std::endian::little, "the model.bin writer assumes a little-endian host");
+constexpr const char* kOptimizerPrefix = "optimizer/";
+constexpr const char* kSchedulerPrefix = "scheduler/";
+constexpr const char* kUserPrefix = "user/";
+constexpr const char* kRng = "rng/default";
 
-constexpr char kMagic[8] = {'X', 'G', 'R', 'A', 'D', 'P', 'R', 'M'};
-constexpr uint32_t kVersion = 1;
-
-uint8_t dtype_code(DType t) {
-  switch (t) {
-    case DType::Bool: return 0;
-    case DType::Int64: return 1;
-    case DType::Float32: return 2;
-    case DType::Float64: return 3;
-  }
-  return 255;
+// Counts come back as doubles: they must be whole, non-negative and exact in a double.
+int64_t count(const std::string& path, const std::string& key, double v) {
+  if (!(v >= 0 && v <= 9007199254740992.0) || std::floor(v) != v)
+    throw IOError("load_checkpoint: " + path + ": entry '" + key + "' must be a whole number >= 0");
+  return static_cast<int64_t>(v);
 }
 
-class In {
- public:
-  explicit In(const std::string& path) : path_(path), in_(path, std::ios::binary) {
-    if (!std::filesystem::exists(path)) fail("no such file");
-    if (!in_) fail(std::string("cannot open: ") + std::strerror(errno));
-  }
-  [[noreturn]] void fail(const std::string& what) const { throw IOError("load_parameters: " + path_ + ": " + what); }
-  void read(void* data, size_t n, const char* what) {
-    in_.read(static_cast<char*>(data), static_cast<std::streamsize>(n));
-    if (static_cast<size_t>(in_.gcount()) != n) fail(std::string("truncated file (while reading ") + what + ")");
-  }
-  template <typename T> T get(const char* what) {
-    T v{};
-    read(&v, sizeof v, what);
-    return v;
-  }
-  bool at_end() { return in_.peek() == std::char_traits<char>::eof(); }
+// The entries of `numbers` under `prefix`, with the prefix removed.
+std::map<std::string, double> section(const std::map<std::string, double>& numbers, const std::string& prefix) {
+  std::map<std::string, double> out;
+  for (auto it = numbers.lower_bound(prefix); it != numbers.end() && it->first.compare(0, prefix.size(), prefix) == 0;
+       ++it)
+    out.emplace(it->first.substr(prefix.size()), it->second);
+  return out;
+}
 
- private:
-  std::string path_;
-  std::ifstream in_;
-};
-
-template <typename T> void put(std::ofstream& out, T v) { out.write(reinterpret_cast<const char*>(&v), sizeof v); }
-
-NamedTensors state_of(const nn::Module& model) {
-  NamedTensors all = model.named_parameters();
-  for (auto& named : model.named_buffers()) all.push_back(std::move(named));
-  return all;
+bool is_count_key(const std::string& key) {
+  const auto ends = [&key](const std::string& suffix) {
+    return key.size() >= suffix.size() && key.compare(key.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  return ends(".step") || ends(".size") || ends("last_epoch");
 }
 
 }  // namespace
 
-void save_tensors(const NamedTensors& tensors, const std::string& path) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw IOError("save_parameters: " + path + ": cannot open for writing: " + std::strerror(errno));
-    out.write(kMagic, sizeof kMagic);
-    put<uint32_t>(out, kVersion);
-    put<uint64_t>(out, tensors.size());
-    for (const auto& [name, tensor] : tensors) {
-      if (!tensor.defined()) throw ValueError("save_parameters: tensor '" + name + "' is undefined");
-      put<uint32_t>(out, static_cast<uint32_t>(name.size()));
-      out.write(name.data(), static_cast<std::streamsize>(name.size()));
-      put<uint8_t>(out, dtype_code(tensor.dtype()));
-      put<uint32_t>(out, static_cast<uint32_t>(tensor.dim()));
-      for (int64_t size : tensor.shape()) put<int64_t>(out, size);
-      const Array values = tensor.array().contiguous();
-      out.write(static_cast<const char*>(values.raw_data()),
-                static_cast<std::streamsize>(static_cast<size_t>(values.numel()) * itemsize(values.dtype())));
-    }
-    out.close();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw IOError("save_parameters: " + path + ": write failed");
-    }
+void save_checkpoint(const std::string& path, const nn::Module& model, const optim::Optimizer* optimizer,
+                     const optim::LRScheduler* scheduler, const Progress& progress) {
+  io::CheckpointData data;
+  data.model = model.state_dict();
+  data.numbers["epoch"] = static_cast<double>(progress.epoch);
+  data.numbers["step"] = static_cast<double>(progress.step);
+  if (optimizer) {
+    optim::OptimizerState state = optimizer->state_dict();
+    data.optimizer = std::move(state.tensors);
+    for (const auto& [key, v] : state.scalars) data.numbers[kOptimizerPrefix + key] = v;
   }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw IOError("save_parameters: " + path + ": cannot move the written file into place: " + ec.message());
+  if (scheduler)
+    for (const auto& [key, v] : scheduler->state_dict()) data.numbers[kSchedulerPrefix + key] = v;
+  for (const auto& [key, v] : progress.numbers) data.numbers[kUserPrefix + key] = v;
+  for (const auto& [key, text] : progress.texts) data.texts[kUserPrefix + key] = text;
+  data.texts[kRng] = default_generator().state();
+  for (const std::string& name : progress.history.names()) data.history.emplace_back(name, progress.history[name]);
+  io::save_checkpoint_file(path, data);
 }
 
-NamedTensors load_tensors(const std::string& path) {
-  In in(path);
-  char magic[8];
-  in.read(magic, sizeof magic, "the magic");
-  if (std::memcmp(magic, kMagic, sizeof magic) != 0) in.fail("bad magic (not an xgrad parameter file)");
-  const auto version = in.get<uint32_t>("the version");
-  if (version != kVersion) in.fail("unsupported format version " + std::to_string(version));
-  const auto count = in.get<uint64_t>("the tensor count");
-  NamedTensors tensors;
-  for (uint64_t i = 0; i < count; ++i) {
-    const auto length = in.get<uint32_t>("a name length");
-    if (length > 4096) in.fail("corrupt: a name of " + std::to_string(length) + " bytes");
-    std::string name(length, '\0');
-    in.read(name.data(), length, "a name");
-    const auto code = in.get<uint8_t>("a dtype");
-    if (code > 3) in.fail("corrupt: unknown dtype code " + std::to_string(code) + " for '" + name + "'");
-    const DType dtype = code == 0 ? kBool : code == 1 ? kInt64 : code == 2 ? kFloat32 : kFloat64;
-    const auto ndim = in.get<uint32_t>("a dim count");
-    if (ndim > 64) in.fail("corrupt: " + std::to_string(ndim) + " dims for '" + name + "'");
-    Shape shape;
-    int64_t n = 1;
-    for (uint32_t d = 0; d < ndim; ++d) {
-      shape.push_back(in.get<int64_t>("a dim"));
-      if (shape.back() < 0 || shape.back() > (int64_t{1} << 40)) in.fail("corrupt: bad dims for '" + name + "'");
-      n *= shape.back();
-      if (n > (int64_t{1} << 36)) in.fail("corrupt: implausibly large tensor '" + name + "'");
-    }
-    Array values(shape, dtype);
-    in.read(values.raw_data(), static_cast<size_t>(n) * itemsize(dtype), ("the values of '" + name + "'").c_str());
-    tensors.emplace_back(std::move(name), Tensor(values));
-  }
-  if (!in.at_end()) in.fail("corrupt: data after the last tensor");
-  return tensors;
-}
+Progress load_checkpoint(const std::string& path, nn::Module& model, optim::Optimizer* optimizer,
+                         optim::LRScheduler* scheduler) {
+  io::CheckpointData data = io::load_checkpoint_file(path);  // every byte checked here
 
-void save_parameters(const nn::Module& model, const std::string& path) { save_tensors(state_of(model), path); }
+  // Check what the objects will not check themselves, before changing anything.
+  Progress progress;
+  const auto number = [&](const std::string& key) {
+    const auto it = data.numbers.find(key);
+    if (it == data.numbers.end()) throw IOError("load_checkpoint: " + path + ": no entry '" + key + "'");
+    return it->second;
+  };
+  progress.epoch = count(path, "epoch", number("epoch"));
+  progress.step = count(path, "step", number("step"));
+  for (const auto& [key, v] : data.numbers)
+    if (is_count_key(key)) count(path, key, v);
+  const std::map<std::string, double> optimizer_numbers = section(data.numbers, kOptimizerPrefix);
+  const std::map<std::string, double> scheduler_numbers = section(data.numbers, kSchedulerPrefix);
+  if (optimizer && optimizer_numbers.empty())
+    throw IOError("load_checkpoint: " + path + ": the file holds no optimizer state");
+  if (scheduler && scheduler_numbers.empty())
+    throw IOError("load_checkpoint: " + path + ": the file holds no LR scheduler state");
+  const auto rng = data.texts.find(kRng);
+  if (rng == data.texts.end()) throw IOError("load_checkpoint: " + path + ": no entry '" + kRng + "'");
+  Generator restored_rng;
+  try {
+    restored_rng.set_state(rng->second);
+  } catch (const ValueError&) {
+    throw IOError("load_checkpoint: " + path + ": entry '" + kRng + "' is not a generator state");
+  }
+  std::vector<std::string> names;
+  std::vector<std::vector<double>> series;
+  for (auto& [name, values] : data.history) {
+    names.push_back(name);
+    series.push_back(std::move(values));
+  }
+  progress.history = History::from_series(names, series);
 
-void load_parameters(nn::Module& model, const std::string& path, bool strict) {
-  std::map<std::string, Tensor> saved;
-  for (auto& [name, tensor] : load_tensors(path)) saved.emplace(name, tensor);
-  // Check everything first, so that a failed load leaves the model unchanged.
-  std::vector<std::pair<Tensor, Tensor>> copies;  // (model tensor, saved value)
-  std::string missing;
-  for (const auto& [name, target] : state_of(model)) {
-    const auto it = saved.find(name);
-    if (it == saved.end()) {
-      missing += (missing.empty() ? "" : ", ") + name;
-      continue;
-    }
-    const Tensor& value = it->second;
-    if (value.shape() != target.shape() || value.dtype() != target.dtype())
-      throw IOError("load_parameters: " + path + ": '" + name + "' is saved as " +
-                    std::string(dtype_name(value.dtype())) + " " + to_string(value.shape()) + " but the model has " +
-                    std::string(dtype_name(target.dtype())) + " " + to_string(target.shape()));
-    copies.emplace_back(target, value);
-    saved.erase(it);
+  // Apply: the model first (it checks itself whole), then the rest; on failure put the model back.
+  std::vector<Array> backup;
+  for (const auto& entry : model.state_dict()) backup.push_back(entry.second.array().clone());
+  model.load_state_dict(data.model, /*strict=*/true);
+  try {
+    if (optimizer) optimizer->load_state_dict({std::move(data.optimizer), optimizer_numbers});
+    if (scheduler) scheduler->load_state_dict(scheduler_numbers);
+  } catch (...) {
+    const nn::StateDict current = model.state_dict();
+    for (size_t i = 0; i < current.size(); ++i) kernels::copy_(current[i].second.array(), backup[i]);
+    throw;
   }
-  if (strict && !missing.empty()) throw IOError("load_parameters: " + path + ": missing from the file: " + missing);
-  if (strict && !saved.empty()) {
-    std::string unexpected;
-    for (const auto& [name, tensor] : saved) unexpected += (unexpected.empty() ? "" : ", ") + name;
-    throw IOError("load_parameters: " + path + ": not in the model: " + unexpected);
-  }
-  for (const auto& [target, value] : copies) {
-    kernels::copy_(target.array(), value.array());
-    target.array().bump_version();
-  }
+  default_generator() = restored_rng;
+  for (const auto& [key, v] : section(data.numbers, kUserPrefix)) progress.numbers[key] = v;
+  for (const auto& [key, text] : data.texts)
+    if (key.compare(0, 5, kUserPrefix) == 0) progress.texts[key.substr(5)] = text;
+  return progress;
 }
 
 }  // namespace xgrad::train

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <iostream>
 #include <limits>
+#include <map>
 #include <numeric>
 #include <optional>
 
@@ -13,6 +14,7 @@
 #include "xgrad/optim/optimizer.hpp"
 #include "xgrad/tensor/error.hpp"
 #include "xgrad/tensor/kernels.hpp"
+#include "xgrad/train/checkpoint.hpp"
 #include "xgrad/train/progress.hpp"
 
 namespace xgrad::train {
@@ -81,6 +83,31 @@ std::vector<int64_t> range(int64_t begin, int64_t end) {
   return r;
 }
 
+std::string callback_prefix(size_t i) { return "callback." + std::to_string(i) + "/"; }
+
+// The run's state after `epochs_done` epochs, callbacks included, into a checkpoint.
+void save_run(const std::string& path, const FitState& state, const FitOptions& options, int64_t epochs_done) {
+  Progress progress{.epoch = epochs_done, .step = state.steps, .history = state.history};
+  for (size_t i = 0; i < options.callbacks.size(); ++i)
+    for (const auto& [key, v] : options.callbacks[i]->state_dict()) progress.numbers[callback_prefix(i) + key] = v;
+  save_checkpoint(path, state.model, &state.optimizer, nullptr, progress);
+}
+
+// Restores a saved run; returns the number of epochs it had finished.
+int64_t resume_run(const std::string& path, FitState& state, History& history, const FitOptions& options) {
+  Progress progress = load_checkpoint(path, state.model, &state.optimizer);
+  history = std::move(progress.history);
+  state.steps = progress.step;
+  for (size_t i = 0; i < options.callbacks.size(); ++i) {
+    std::map<std::string, double> saved;
+    const std::string prefix = callback_prefix(i);
+    for (const auto& [key, v] : progress.numbers)
+      if (key.compare(0, prefix.size(), prefix) == 0) saved.emplace(key.substr(prefix.size()), v);
+    options.callbacks[i]->load_state_dict(saved);
+  }
+  return progress.epoch;
+}
+
 }  // namespace
 
 History fit(nn::Module& model, const nn::LossFn& loss, optim::Optimizer& optimizer, const data::Dataset& train_data,
@@ -122,8 +149,13 @@ History fit(nn::Module& model, const nn::LossFn& loss, optim::Optimizer& optimiz
   TrainingFlag restore(model);
   Accuracy kind = options.accuracy;
   for (const auto& callback : options.callbacks) callback->on_train_begin(state);
+  int64_t first_epoch = 0;
+  if (!options.resume.empty()) {
+    first_epoch = resume_run(options.resume, state, history, options);
+    loader.set_epoch(first_epoch);  // the shuffle order of the epoch that comes next
+  }
 
-  for (int64_t epoch = 0; epoch < options.epochs && !state.stop_training; ++epoch) {
+  for (int64_t epoch = first_epoch; epoch < options.epochs && !state.stop_training; ++epoch) {
     for (const auto& callback : options.callbacks) callback->on_epoch_begin(state, epoch);
     const double lr = optimizer.param_groups().empty() ? kNaN : optimizer.param_groups().front().lr;
     const auto start = std::chrono::steady_clock::now();
@@ -141,6 +173,7 @@ History fit(nn::Module& model, const nn::LossFn& loss, optim::Optimizer& optimiz
       const Tensor batch_loss = loss(output, batch.target);
       batch_loss.backward();
       optimizer.step();
+      ++state.steps;
       const double value = batch_loss.item();
       scores.add(output, batch.target, value, examples_in(batch));
 
@@ -167,6 +200,7 @@ History fit(nn::Module& model, const nn::LossFn& loss, optim::Optimizer& optimiz
     history.append(logs);
     if (bar) bar->finish(logs);
     for (const auto& callback : options.callbacks) callback->on_epoch_end(state, epoch, logs);
+    if (!options.checkpoint_path.empty()) save_run(options.checkpoint_path, state, options, epoch + 1);
   }
   for (const auto& callback : options.callbacks) callback->on_train_end(state);
   return history;

@@ -28,6 +28,23 @@ int rank(const std::string& name) {
 
 }  // namespace
 
+History History::from_series(const std::vector<std::string>& names, const std::vector<std::vector<double>>& series) {
+  if (names.size() != series.size())
+    throw ValueError("History::from_series: " + std::to_string(names.size()) + " names for " +
+                     std::to_string(series.size()) + " series");
+  History h;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (h.series_.count(names[i])) throw ValueError("History::from_series: metric '" + names[i] + "' given twice");
+    if (i > 0 && series[i].size() != series[0].size())
+      throw ValueError("History::from_series: metric '" + names[i] + "' has " + std::to_string(series[i].size()) +
+                       " values, '" + names[0] + "' has " + std::to_string(series[0].size()));
+    h.names_.push_back(names[i]);
+    h.series_[names[i]] = series[i];
+  }
+  h.epochs_ = series.empty() ? 0 : static_cast<int64_t>(series[0].size());
+  return h;
+}
+
 void History::append(const Logs& logs) {
   constexpr double nan = std::numeric_limits<double>::quiet_NaN();
   std::vector<std::string> fresh;

@@ -3,7 +3,7 @@
 // (per-epoch metrics by name) and may set state.stop_training. Three come with xgrad:
 //   EarlyStopping        stop when a monitored metric stops improving (optionally restoring the
 //                        best weights)
-//   ModelCheckpoint      save the model (model.bin) whenever the monitored metric improves
+//   ModelCheckpoint      save the model (model.safetensors) whenever the monitored metric improves
 //   LRSchedulerCallback  step an LR scheduler every epoch (or every batch), passing the monitored
 //                        metric to the ones that need it (ReduceLROnPlateau)
 //
@@ -12,6 +12,7 @@
 //   train::fit(model, loss, opt, data, {.epochs = 50, .validation_split = 0.1, .callbacks = {stop}});
 #include <cstdint>
 #include <iosfwd>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,7 @@ struct FitState {
   const History& history;  // the epochs finished so far
   int64_t epochs = 0;      // planned
   int64_t batches_per_epoch = 0;
+  int64_t steps = 0;           // optimizer steps taken so far (all epochs)
   bool stop_training = false;  // set to end the run (after the current batch's epoch is closed)
 };
 
@@ -49,6 +51,10 @@ class Callback {
   virtual void on_epoch_end(FitState& /*state*/, int64_t /*epoch*/, const Logs& /*logs*/) {}
   // logs: the running loss and accuracy of the epoch so far, and the batch's own "batch_loss".
   virtual void on_batch_end(FitState& /*state*/, int64_t /*batch*/, const Logs& /*logs*/) {}
+  // The callback's own state (counters, best values, a scheduler's state) for checkpoints: fit()
+  // saves it with FitOptions::checkpoint_path and, when resuming, restores it after on_train_begin.
+  virtual std::map<std::string, double> state_dict() const { return {}; }
+  virtual void load_state_dict(const std::map<std::string, double>& /*state*/) {}
 };
 
 // Min: lower is better; Max: higher is better; Auto: Max for a metric whose name contains "acc",
@@ -67,6 +73,7 @@ class Monitor {
   const std::string& metric() const { return metric_; }
   bool maximize() const { return maximize_; }
   void reset();
+  void set_best(double best) { best_ = best; }
 
  private:
   std::string metric_;
@@ -91,6 +98,9 @@ class EarlyStopping : public Callback {
   void on_train_begin(FitState& state) override;
   void on_epoch_end(FitState& state, int64_t epoch, const Logs& logs) override;
   void on_train_end(FitState& state) override;
+  // wait, best, best_epoch (the best weights are not kept: a resumed run restores from its own best)
+  std::map<std::string, double> state_dict() const override;
+  void load_state_dict(const std::map<std::string, double>& state) override;
 
   int64_t stopped_epoch() const { return stopped_epoch_; }  // -1 when it did not stop the run
   int64_t best_epoch() const { return best_epoch_; }
@@ -104,20 +114,22 @@ class EarlyStopping : public Callback {
 };
 
 struct ModelCheckpointOptions {
-  std::string path = "model.bin";
+  std::string path = "model.safetensors";
   std::string monitor = "val_loss";
   MonitorMode mode = MonitorMode::Auto;
   bool save_best_only = true;  // false: save after every epoch
   bool verbose = false;
 };
 
-// Saves with save_parameters (see checkpoint.hpp).
+// Saves the model's state dict with io::save_model (safetensors, atomic).
 class ModelCheckpoint : public Callback {
  public:
   using Options = ModelCheckpointOptions;
   explicit ModelCheckpoint(Options options = {});
   void on_train_begin(FitState& state) override;
   void on_epoch_end(FitState& state, int64_t epoch, const Logs& logs) override;
+  std::map<std::string, double> state_dict() const override;  // best, best_epoch, saves
+  void load_state_dict(const std::map<std::string, double>& state) override;
   int64_t best_epoch() const { return best_epoch_; }
   int64_t saves() const { return saves_; }
 
@@ -139,6 +151,9 @@ class LRSchedulerCallback : public Callback {
   explicit LRSchedulerCallback(optim::LRScheduler& scheduler, Options options = {});
   void on_epoch_end(FitState& state, int64_t epoch, const Logs& logs) override;
   void on_batch_end(FitState& state, int64_t batch, const Logs& logs) override;
+  // The scheduler's state_dict().
+  std::map<std::string, double> state_dict() const override;
+  void load_state_dict(const std::map<std::string, double>& state) override;
 
  private:
   optim::LRScheduler& scheduler_;

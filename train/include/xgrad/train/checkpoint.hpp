@@ -1,41 +1,49 @@
 #pragma once
-// Saving and loading a model's named parameters and buffers (its "state dict") in a small binary
-// format, until issue 4 brings safetensors. Files are conventionally named model.bin.
+// Checkpoints: everything a training run needs to continue exactly where it stopped (model
+// weights and buffers, optimizer state, LR scheduler state, epoch and step counts, the default
+// RNG's state, the history so far and any callback state), in one safetensors file
+// (see xgrad/io/checkpoint_file.hpp for the layout). Saving is atomic: a process killed in the
+// middle of a save leaves the previous checkpoint whole and loadable.
 //
-// Format (all integers little-endian):
-//   8 bytes   magic "XGRADPRM"
-//   uint32    format version (1)
-//   uint64    number of tensors
-//   then per tensor, in the model's named_parameters() then named_buffers() order:
-//     uint32  name length, then the name's bytes ("fc1.weight")
-//     uint8   dtype: 0 bool, 1 int64, 2 float32, 3 float64
-//     uint32  number of dims, then each dim as int64
-//     the values, row-major, numel * itemsize bytes (IEEE-754 little-endian floats)
+//   train::save_checkpoint("runs/x/checkpoint.safetensors", model, &opt, &sched, {.epoch = 2, .step = 938});
+//   train::Progress p = train::load_checkpoint("runs/x/checkpoint.safetensors", model, &opt, &sched);
+//
+// fit() does this itself with FitOptions::checkpoint_path and FitOptions::resume.
+#include <cstdint>
+#include <map>
 #include <string>
-#include <utility>
-#include <vector>
 
-#include "xgrad/autograd/tensor.hpp"
+#include "xgrad/train/history.hpp"
 
 namespace xgrad::nn {
 class Module;
 }
+namespace xgrad::optim {
+class Optimizer;
+class LRScheduler;
+}  // namespace xgrad::optim
 
 namespace xgrad::train {
 
-using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
+// Where a run stands, besides the objects' own state.
+struct Progress {
+  int64_t epoch = 0;  // epochs completed
+  int64_t step = 0;   // optimizer steps taken
+  History history = {};
+  std::map<std::string, double> numbers = {};     // anything else (fit stores callback state here)
+  std::map<std::string, std::string> texts = {};  // likewise, as text
+};
 
-// Writes the tensors (to `path`.tmp, then renamed, so a crash never leaves half a file).
-// IOError when the file cannot be written.
-void save_tensors(const NamedTensors& tensors, const std::string& path);
-// IOError naming the file for a missing file, a bad magic or version, or truncated data.
-NamedTensors load_tensors(const std::string& path);
+// optimizer and scheduler may be null (not saved). The default generator's state is saved too.
+void save_checkpoint(const std::string& path, const nn::Module& model, const optim::Optimizer* optimizer,
+                     const optim::LRScheduler* scheduler, const Progress& progress);
 
-// The model's named parameters and buffers.
-void save_parameters(const nn::Module& model, const std::string& path);
-// Copies the saved values into the model's tensors in place (their handles, and so optimizers
-// built on them, stay valid). With strict, a tensor of the model missing from the file or a saved
-// one the model lacks is an IOError; a shape or dtype mismatch always is. Names are listed.
-void load_parameters(nn::Module& model, const std::string& path, bool strict = true);
+// Restores the model (strict), then the optimizer and scheduler when given (the file must then
+// hold their state) and the default generator, and returns the progress. The file is checked
+// whole first; if restoring fails part way (an optimizer over other parameters, say), the model's
+// previous values are put back before the error propagates. IOError for a bad or missing file,
+// ValueError / ShapeError for a checkpoint of another model or optimizer, naming the entry.
+Progress load_checkpoint(const std::string& path, nn::Module& model, optim::Optimizer* optimizer = nullptr,
+                         optim::LRScheduler* scheduler = nullptr);
 
 }  // namespace xgrad::train

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <iosfwd>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "xgrad/data/dataset.hpp"
@@ -47,6 +48,13 @@ struct FitOptions {
   bool drop_last = false;
   bool prefetch = true;         // gather the next batch on a background thread
   std::ostream* out = nullptr;  // where progress goes (default std::cout)
+  // After every epoch, save the whole run (model, optimizer, the callbacks' state such as an LR
+  // scheduler's, epoch and step, RNG, history) to this file, atomically (see checkpoint.hpp).
+  std::string checkpoint_path = {};
+  // Continue the run saved in this checkpoint file: restore all of the above, then train the
+  // epochs after the saved one up to `epochs`. The History returned holds every epoch. With the
+  // same options and thread count the result is bit-identical to an uninterrupted run.
+  std::string resume = {};
 };
 
 // ValueError for bad options (epochs < 1, validation_split outside [0, 1), an empty training set).

@@ -18,6 +18,9 @@ class History {
   // Appends one epoch. A metric first seen now gets NaN for the earlier epochs, and a known metric
   // missing from `logs` gets NaN for this one, so every series has epochs() values.
   void append(const Logs& logs);
+  // A history from its series (one value per epoch each, all the same length; ValueError
+  // otherwise), names in the given order: how checkpoints restore one.
+  static History from_series(const std::vector<std::string>& names, const std::vector<std::vector<double>>& series);
 
   int64_t epochs() const { return epochs_; }
   bool empty() const { return epochs_ == 0; }
