@@ -4,5 +4,6 @@
 #include "xgrad/tensor/dtype.hpp"
 #include "xgrad/tensor/error.hpp"
 #include "xgrad/tensor/kernels.hpp"
+#include "xgrad/tensor/parallel.hpp"
 #include "xgrad/tensor/random.hpp"
 #include "xgrad/tensor/shape.hpp"
