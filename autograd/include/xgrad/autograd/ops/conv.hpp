@@ -32,7 +32,8 @@ Tensor conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias = {}, co
 // H' = (H - 1) stride - 2 pad + dilation (kH - 1) + output_padding + 1.
 Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias = {}, const Conv2dParams& p = {});
 // The gradient of conv2d with respect to its weight: x [N, C_in, H, W], dy [N, C_out, H', W'] ->
-// [C_out, C_in / groups, kH, kW] for the given kernel size.
+// [C_out, C_in / groups, kH, kW] for the given kernel size. H', W' may be less than conv2d's output
+// size (the gradient of a transposed conv with output_padding >= stride reads a cropped output).
 Tensor conv2d_weight(const Tensor& x, const Tensor& dy, std::array<int64_t, 2> kernel_size, const Conv2dParams& p);
 
 // Zero (or constant) padding of the last dims: pads = {left, right} for the last dim, then
@@ -47,7 +48,9 @@ struct Pool2dParams {
   bool ceil_mode = false;
   bool count_include_pad = true;  // avg pooling only
 };
-// Max over each window (padding counts as -inf); backward routes dy to the argmax kept from forward.
+// Pooling takes [N, C, H, W] or unbatched [C, H, W] ([N, C, L] or [C, L] for the 1-d forms); stride 0
+// means the kernel size. Max over each window (padding counts as -inf); backward routes dy to the
+// argmax kept from forward.
 Tensor max_pool2d(const Tensor& x, const Pool2dParams& p);
 Tensor max_pool1d(const Tensor& x, const Pool2dParams& p);  // x [N, C, L]; element [1] of each param
 Tensor avg_pool2d(const Tensor& x, const Pool2dParams& p);
