@@ -41,7 +41,7 @@ NAMES = {np.dtype(v): k for k, v in DTYPES.items()}
 def save_safetensors(path, tensors, metadata=None):
     header, offset, blobs = {}, 0, []
     for name, t in tensors.items():
-        a = np.ascontiguousarray(t.detach().cpu().numpy() if torch.is_tensor(t) else t)
+        a = np.array(t.detach().cpu().numpy() if torch.is_tensor(t) else t, order="C")  # keeps 0-d shapes
         blob = a.astype(a.dtype.newbyteorder("<")).tobytes()
         header[name] = {"dtype": NAMES[a.dtype], "shape": list(a.shape), "data_offsets": [offset, offset + len(blob)]}
         offset += len(blob)

@@ -48,7 +48,7 @@ double max_abs_diff(const Tensor& a, const Tensor& b) {
 
 TEST(TorchInterop, PyTorchWeightsReproducePyTorchOutputs) {
   Net net;
-  const LoadStateDictResult result = load_model(net, kData + "/torch_net.safetensors");  // strict
+  const nn::LoadStateDictResult result = load_model(net, kData + "/torch_net.safetensors");  // strict
   EXPECT_TRUE(result.ok());
   EXPECT_EQ(net.state_dict().size(), 16u);  // conv 2, bn 5, fc1 2, bn1 5, fc2 2: all present
   const SafetensorsFile file = load_safetensors(kData + "/torch_net.safetensors");
@@ -78,7 +78,7 @@ void export_net(const std::string& dir) {
   optim::SGD opt(net.parameters(), {.lr = 0.1});
   for (int step = 0; step < 2; ++step) {  // non-default running statistics
     opt.zero_grad();
-    nn::cross_entropy(net(randn({5, 1, 6, 6})), tensor({0, 1, 2, 1, 0})).backward();
+    nn::functional::cross_entropy(net(randn({5, 1, 6, 6})), tensor({0, 1, 2, 1, 0})).backward();
     opt.step();
   }
   const Tensor x = randn({2, 1, 6, 6});

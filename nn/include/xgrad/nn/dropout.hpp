@@ -20,4 +20,19 @@ class Dropout : public Module {
   double p_;
 };
 
+// Dropout2d (channel dropout): in training mode each whole channel of [N, C, H, W] (or unbatched
+// [C, H, W]) is zeroed with probability p and the survivors are scaled by 1 / (1 - p); the
+// identity in evaluation. Draws one number per channel from default_generator().
+class Dropout2d : public Module {
+ public:
+  explicit Dropout2d(double p = 0.5);
+  Tensor forward(const Tensor& x) override;
+  std::string type_name() const override { return "Dropout2d"; }
+  std::string extra_repr() const override;
+  double p() const { return p_; }
+
+ private:
+  double p_;
+};
+
 }  // namespace xgrad::nn

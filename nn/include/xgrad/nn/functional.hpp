@@ -12,6 +12,9 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = {});
 // Inverted dropout: when training, zeroes each element with probability p (drawn from `gen`) and
 // scales the rest by 1 / (1 - p); otherwise returns x.
 Tensor dropout(const Tensor& x, double p = 0.5, bool training = true, Generator& gen = default_generator());
+// Channel dropout of [N, C, H, W] (or unbatched [C, H, W]): when training, zeroes each whole channel
+// with probability p (one draw per channel from `gen`) and scales the rest by 1 / (1 - p).
+Tensor dropout2d(const Tensor& x, double p = 0.5, bool training = true, Generator& gen = default_generator());
 
 // The activations are the xgrad ops themselves.
 using xgrad::elu;
