@@ -3,6 +3,8 @@
 #   ./run.sh demo [NAME] [ARGS...]  install what is missing, build, run the main example (or examples/demo_NAME)
 #   ./run.sh test                   install, build, run every test: release, then ASan + UBSan + LSan
 #   ./run.sh bench [FILTER]         install, build release, run the Google Benchmark programs
+#   ./run.sh compare [ARGS...]      install libtorch-dev too, build build-compare/, run xgrad against libtorch
+#                                   (benchmarks/compare/run_compare.py ARGS; table, results in benchmarks/results/)
 #   ./run.sh deps                   only install the missing Debian packages
 # Environment: JOBS (default 2) parallel jobs; XGRAD_SKIP_SANITIZERS=1 skips the sanitizer pass of `test`;
 # BENCH_MIN_TIME (seconds per benchmark, default 0.2).
@@ -19,12 +21,13 @@ export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}" CCACHE_NOHASHDIR="${CCACHE_NOHAS
 BUILD_PACKAGES=(cmake make g++ pkg-config ccache libxtensor-dev libxtensor-blas-dev xtl-dev libxsimd-dev
   libopenblas-dev libgtest-dev libbenchmark-dev zlib1g-dev nlohmann-json3-dev libasan8 libubsan1)
 DEMO_PACKAGES=(dataset-fashion-mnist)
+COMPARE_PACKAGES=(libtorch-dev python3)
 
 log() { printf '\n==> [%d:%02d] %s\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
 die() { printf 'run.sh: %s\n' "$*" >&2; exit 1; }
 
 usage() {
-  sed -n '2,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+  sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 # Installs the packages that dpkg does not know as installed. As root with apt-get; otherwise
@@ -135,6 +138,21 @@ cmd_bench() {
   log "results (JSON): ${results[*]}"
 }
 
+# Side by side with libtorch: its own build tree (libtorch's CMake package is heavy; the other trees never
+# look for it), only the compare targets, then the driver (alternating runs, medians, CSV, SVG).
+cmd_compare() {
+  ensure_packages "${BUILD_PACKAGES[@]}" "${COMPARE_PACKAGES[@]}"
+  local dir=build-compare
+  log "configure ($dir)"
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Release -DXGRAD_BUILD_COMPARE=ON -DXGRAD_BUILD_TESTS=OFF \
+    -DXGRAD_BUILD_EXAMPLES=OFF >/dev/null || die "configure failed"
+  [[ -d "$dir/benchmarks/compare" ]] || die "CMake did not find libtorch (find_package(Torch)): is libtorch-dev installed?"
+  log "build ($dir, -j$JOBS): compare"
+  cmake --build "$dir" -j "$JOBS" --target compare || die "build failed"
+  log "run benchmarks/compare/run_compare.py $*"
+  python3 benchmarks/compare/run_compare.py --build-dir "$dir" --out-dir benchmarks/results "$@"
+}
+
 main() {
   local command="${1:-}"
   (($#)) && shift
@@ -142,6 +160,7 @@ main() {
     test) cmd_test "$@" ;;
     demo) cmd_demo "$@" ;;
     bench) cmd_bench "$@" ;;
+    compare) cmd_compare "$@" ;;
     deps) ensure_packages "${BUILD_PACKAGES[@]}" "${DEMO_PACKAGES[@]}" ;;
     -h | --help | help) usage ;;
     "") usage; exit 2 ;;

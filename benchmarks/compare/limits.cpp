@@ -1,0 +1,97 @@
+// The machine's limits for the comparison, at each thread count given (default 1 and 2):
+//   sgemm: bare cblas_sgemm, 1024 x 1024 x 1024 float32, GFLOP/s (the matmul workloads' ceiling);
+//   triad: STREAM's a[i] = b[i] + s * c[i] over float32 arrays far larger than the caches, GB/s
+//          counting 3 x 4 bytes per element (the ceiling of the memory-bound workloads).
+// Each is the best of several passes (as STREAM reports): a ceiling, and on a shared machine the best
+// pass is the one least disturbed by other work. One line per figure:
+//   LIMIT name=sgemm threads=1 value=123.4 unit=GFLOP/s
+//   INFO openblas=<OpenBLAS's build config>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <cblas.h>  // OpenBLAS's: declares openblas_set_num_threads and openblas_get_config too
+
+namespace {
+
+double seconds_of(const auto& body) {
+  const auto start = std::chrono::steady_clock::now();
+  body();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+double fastest(const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); }
+
+double sgemm_gflops(int threads) {
+  constexpr int kN = 1024;
+  openblas_set_num_threads(threads);
+  std::vector<float> a(kN * kN), b(kN * kN), c(kN * kN);
+  for (size_t i = 0; i < a.size(); ++i) {
+    a[i] = static_cast<float>(i % 17) * 0.1f - 0.8f;
+    b[i] = static_cast<float>(i % 13) * 0.1f - 0.6f;
+  }
+  const auto gemm = [&] {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, kN, kN, kN, 1.0f, a.data(), kN, b.data(), kN, 0.0f,
+                c.data(), kN);
+  };
+  for (int i = 0; i < 3; ++i) gemm();  // warm-up: thread start, caches
+  std::vector<double> times;
+  for (int i = 0; i < 25; ++i) times.push_back(seconds_of(gemm));
+  return 2.0 * kN * kN * kN / fastest(times) / 1e9;
+}
+
+// Each thread owns a contiguous part of the arrays and touches it first (so it is mapped where it runs).
+double triad_gbs(int threads) {
+  constexpr size_t kN = size_t{1} << 24;  // 16 Mi floats: 64 MiB per array, far beyond any cache
+  const std::unique_ptr<float[]> a(new float[kN]), b(new float[kN]), c(new float[kN]);
+  const auto parallel = [&](auto&& part) {
+    std::vector<std::thread> pool;
+    for (int t = 1; t < threads; ++t) pool.emplace_back(part, kN * t / threads, kN * (t + 1) / threads);
+    part(size_t{0}, kN / threads);
+    for (std::thread& th : pool) th.join();
+  };
+  parallel([&](size_t lo, size_t hi) {
+    for (size_t i = lo; i < hi; ++i) a[i] = 0.0f, b[i] = 1.0f, c[i] = 2.0f;
+  });
+  const float s = 3.0f;
+  const auto triad = [&] {
+    parallel([&, s](size_t lo, size_t hi) {
+      float* __restrict pa = a.get();
+      const float* __restrict pb = b.get();
+      const float* __restrict pc = c.get();
+      for (size_t i = lo; i < hi; ++i) pa[i] = pb[i] + s * pc[i];
+    });
+  };
+  triad();
+  std::vector<double> times;
+  for (int i = 0; i < 20; ++i) times.push_back(seconds_of(triad));
+  if (a[kN / 2] != 7.0f) std::fprintf(stderr, "compare_limits: triad gave %g, not 7\n", static_cast<double>(a[kN / 2]));
+  return 3.0 * sizeof(float) * static_cast<double>(kN) / fastest(times) / 1e9;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<int> thread_counts;
+  for (int i = 1; i < argc; ++i) thread_counts.push_back(std::atoi(argv[i]));
+  if (thread_counts.empty()) thread_counts = {1, 2};
+  for (const int t : thread_counts) {
+    if (t < 1) {
+      std::fprintf(stderr, "usage: compare_limits [THREADS...]  (each >= 1)\n");
+      return 2;
+    }
+  }
+  std::printf("INFO openblas=%s\n", openblas_get_config());
+  for (const int t : thread_counts) {
+    std::printf("LIMIT name=sgemm threads=%d value=%.2f unit=GFLOP/s\n", t, sgemm_gflops(t));
+    std::fflush(stdout);
+    std::printf("LIMIT name=triad threads=%d value=%.2f unit=GB/s\n", t, triad_gbs(t));
+    std::fflush(stdout);
+  }
+  return 0;
+}
