@@ -1,14 +1,16 @@
 #include "xgrad/tensor/array.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <new>
-#include <unordered_map>
-#include <vector>
 #include <optional>
 #include <sstream>
+#include <type_traits>
+#include <unordered_map>
+#include <vector>
 
 #include "strided_loop.hpp"
 
@@ -228,7 +230,8 @@ Array Array::expand(const Shape& target) const {
   Shape shape = target;
   const size_t lead = target.size() - shape_.size();
   for (size_t i = 0; i < shape_.size(); ++i) {
-    if (target[lead + i] == -1) shape[lead + i] = shape_[i];
+    if (target[lead + i] == -1)
+      shape[lead + i] = shape_[i];
     else if (shape_[i] != 1 && shape_[i] != target[lead + i])
       throw ShapeError("expand: cannot expand shape " + xgrad::to_string(shape_) + " to " + xgrad::to_string(target));
   }
@@ -265,21 +268,29 @@ namespace {
 void copy_convert(const Array& src, const Array& dst) {
   dispatch(src.dtype(), [&]<typename S>() {
     dispatch(dst.dtype(), [&]<typename D>() {
-      detail::for_each_run<2>(
-          dst.shape(), {dst.strides(), src.strides()},
-          {static_cast<char*>(dst.raw_data()), static_cast<char*>(src.raw_data())},
-          {sizeof(D), sizeof(S)}, [](const detail::Run<2>& r) {
-            char* d = r.ptr[0];
-            const char* s = r.ptr[1];
-            if (r.stride[0] == sizeof(D) && r.stride[1] == sizeof(S)) {
-              D* dp = reinterpret_cast<D*>(d);
-              const S* sp = reinterpret_cast<const S*>(s);
-              for (int64_t i = 0; i < r.n; ++i) dp[i] = static_cast<D>(sp[i]);
-              return;
-            }
-            for (int64_t i = 0; i < r.n; ++i, d += r.stride[0], s += r.stride[1])
-              *reinterpret_cast<D*>(d) = static_cast<D>(*reinterpret_cast<const S*>(s));
-          });
+      detail::for_each_run<2>(dst.shape(), {dst.strides(), src.strides()},
+                              {static_cast<char*>(dst.raw_data()), static_cast<char*>(src.raw_data())},
+                              {sizeof(D), sizeof(S)}, [](const detail::Run<2>& r) {
+                                char* d = r.ptr[0];
+                                const char* s = r.ptr[1];
+                                if (r.stride[0] == sizeof(D) && r.stride[1] == sizeof(S)) {
+                                  D* dp = reinterpret_cast<D*>(d);
+                                  const S* sp = reinterpret_cast<const S*>(s);
+                                  if constexpr (std::is_same_v<D, S>) {
+                                    std::memcpy(dp, sp, static_cast<size_t>(r.n) * sizeof(D));
+                                  } else {
+                                    for (int64_t i = 0; i < r.n; ++i) dp[i] = static_cast<D>(sp[i]);
+                                  }
+                                  return;
+                                }
+                                if (r.stride[0] == sizeof(D) && r.stride[1] == 0) {  // a broadcast value: a fill
+                                  std::fill_n(reinterpret_cast<D*>(d), r.n,
+                                              static_cast<D>(*reinterpret_cast<const S*>(s)));
+                                  return;
+                                }
+                                for (int64_t i = 0; i < r.n; ++i, d += r.stride[0], s += r.stride[1])
+                                  *reinterpret_cast<D*>(d) = static_cast<D>(*reinterpret_cast<const S*>(s));
+                              });
     });
   });
 }
@@ -358,9 +369,12 @@ void print_values(std::ostringstream& os, const Array& a, int64_t d, Shape& inde
     index[d] = i;
     if (last) {
       const double v = a.at(index);
-      if (a.dtype() == DType::Bool) os << (v != 0 ? "true" : "false");
-      else if (a.dtype() == DType::Int64) os << static_cast<int64_t>(v);
-      else os << v;
+      if (a.dtype() == DType::Bool)
+        os << (v != 0 ? "true" : "false");
+      else if (a.dtype() == DType::Int64)
+        os << static_cast<int64_t>(v);
+      else
+        os << v;
     } else {
       print_values(os, a, d + 1, index, indent + 1);
     }
@@ -380,8 +394,10 @@ std::string Array::to_string() const {
     os << item();
   } else {
     Shape index(shape_.size(), 0);
-    if (numel_ == 0) os << "[]";
-    else print_values(os, *this, 0, index, 7);
+    if (numel_ == 0)
+      os << "[]";
+    else
+      print_values(os, *this, 0, index, 7);
   }
   os << ", shape=" << xgrad::to_string(shape_) << ", dtype=" << dtype_name(dtype_) << ')';
   return os.str();
