@@ -8,14 +8,28 @@
 #include <cstring>
 
 #include "strided_loop.hpp"
+#include "xgrad/tensor/parallel.hpp"
 #include "xtensor_private.hpp"
 
 namespace xgrad::detail {
 
+// Elements per thread below which a contiguous elementwise loop stays on the calling thread:
+// 256 KiB of float32 per part, so waking a worker (a few microseconds) is at most a few percent.
+inline constexpr int64_t kParallelGrain = int64_t{1} << 16;
+
+// body(begin, end) over [0, n), split across xgrad's threads when n is large (see parallel.hpp).
+template <typename Body> void split_range(int64_t n, Body&& body) {
+  if (n < 2 * kParallelGrain) {
+    body(int64_t{0}, n);
+    return;
+  }
+  parallel_for(n, kParallelGrain, body, 64);
+}
+
 // dst[i] = f(src[i]) for n contiguous elements, f taking and returning xsimd::batch<T>. The tail
 // goes through one zero-padded batch, so every element sees the same code whatever its position.
 // src may equal dst.
-template <typename T, typename F> void simd_map(const T* src, T* dst, int64_t n, F f) {
+template <typename T, typename F> void simd_map_serial(const T* src, T* dst, int64_t n, F f) {
   using B = xsimd::batch<T>;
   constexpr int64_t kWidth = static_cast<int64_t>(B::size);
   int64_t i = 0;
@@ -29,6 +43,11 @@ template <typename T, typename F> void simd_map(const T* src, T* dst, int64_t n,
   }
 }
 
+// simd_map over parts of the range on xgrad's threads (chunk borders are whole batches).
+template <typename T, typename F> void simd_map(const T* src, T* dst, int64_t n, F f) {
+  split_range(n, [&](int64_t begin, int64_t end) { simd_map_serial<T>(src + begin, dst + begin, end - begin, f); });
+}
+
 template <typename T> const T* cptr(const char* p) { return reinterpret_cast<const T*>(p); }
 
 // A fresh contiguous array of dtype `out_dtype` (C++ type R) holding f(x) elementwise; x of type T.
@@ -37,8 +56,9 @@ template <typename T, typename R, typename F> Array map1(const Array& x, DType o
   R* o = static_cast<R*>(out.raw_data());
   if (x.is_contiguous()) {
     const T* p = static_cast<const T*>(x.raw_data());
-    const int64_t n = x.numel();
-    for (int64_t i = 0; i < n; ++i) o[i] = f(p[i]);
+    split_range(x.numel(), [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) o[i] = f(p[i]);
+    });
     return out;
   }
   for_each_run<2>(x.shape(), {out.strides(), x.strides()},
@@ -64,19 +84,25 @@ void binary_loop(const Array& out, const Array& a, const Array& b, F f) {
     if (a_full && b_full) {
       const A* pa = static_cast<const A*>(a.raw_data());
       const B* pb = static_cast<const B*>(b.raw_data());
-      for (int64_t i = 0; i < n; ++i) o[i] = f(pa[i], pb[i]);
+      split_range(n, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) o[i] = f(pa[i], pb[i]);
+      });
       return;
     }
     if (a_full && b.numel() == 1) {
       const A* pa = static_cast<const A*>(a.raw_data());
       const B s = *static_cast<const B*>(b.raw_data());
-      for (int64_t i = 0; i < n; ++i) o[i] = f(pa[i], s);
+      split_range(n, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) o[i] = f(pa[i], s);
+      });
       return;
     }
     if (b_full && a.numel() == 1) {
       const A s = *static_cast<const A*>(a.raw_data());
       const B* pb = static_cast<const B*>(b.raw_data());
-      for (int64_t i = 0; i < n; ++i) o[i] = f(s, pb[i]);
+      split_range(n, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) o[i] = f(s, pb[i]);
+      });
       return;
     }
   }
