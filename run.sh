@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # xgrad's one entry point, from a fresh clone on Debian 12:
 #   ./run.sh demo [NAME] [ARGS...]  install what is missing, build, run the main example (or examples/demo_NAME)
-#   ./run.sh test                   install, build, run every test: release, then ASan + UBSan + LSan
+#   ./run.sh test                   install, build, run every test: release, then ASan + UBSan + LSan, then
+#                                   the libFuzzer targets of the file parsers (FUZZ_RUNS executions each)
 #   ./run.sh bench [FILTER]         install, build release, run the Google Benchmark programs
 #   ./run.sh compare [ARGS...]      install libtorch-dev too, build build-compare/, run xgrad against libtorch
 #                                   (benchmarks/compare/run_compare.py ARGS; table, results in benchmarks/results/)
 #   ./run.sh deps                   only install the missing Debian packages
-# Environment: JOBS (default 2) parallel jobs; XGRAD_SKIP_SANITIZERS=1 skips the sanitizer pass of `test`;
+# Environment: JOBS (default 2) parallel jobs; XGRAD_SKIP_SANITIZERS=1 / XGRAD_SKIP_FUZZ=1 skip those passes
+# of `test`; FUZZ_RUNS (default 100000) executions per fuzz target;
 # BENCH_MIN_TIME (seconds per benchmark, default 0.2).
 set -euo pipefail
 
@@ -19,7 +21,8 @@ export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}" CCACHE_NOHASHDIR="${CCACHE_NOHAS
 # Debian packages: everything the build and the tests need, then what only some commands need.
 # g++'s -fsanitize=address,undefined runtime comes with g++ (libasan8, libubsan1); listed to be sure.
 BUILD_PACKAGES=(cmake make g++ pkg-config ccache libxtensor-dev libxtensor-blas-dev xtl-dev libxsimd-dev
-  libopenblas-dev libgtest-dev libbenchmark-dev zlib1g-dev nlohmann-json3-dev libasan8 libubsan1)
+  libopenblas-dev libgtest-dev libbenchmark-dev zlib1g-dev nlohmann-json3-dev libasan8 libubsan1
+  clang libclang-rt-14-dev)  # clang + compiler-rt: the libFuzzer targets (libclang-rt is only a Recommends)
 DEMO_PACKAGES=(dataset-fashion-mnist)
 COMPARE_PACKAGES=(libtorch-dev python3)
 
@@ -74,6 +77,7 @@ binary_dir() {
     release) echo build ;;
     asan) echo build-asan ;;
     debug) echo build-debug ;;
+    fuzz) echo build-fuzz ;;
     *) die "unknown preset $1" ;;
   esac
 }
@@ -93,6 +97,17 @@ cmd_test() {
     log "ctest ($preset)"
     ctest --preset "$preset" -j "$JOBS" || failed+=("$preset tests")
   done
+
+  # The file parsers under libFuzzer (a small clang build of the parsers only; about a minute).
+  if [[ "${XGRAD_SKIP_FUZZ:-0}" != 1 && ${#failed[@]} -eq 0 ]]; then
+    passes+=(fuzz)
+    if build fuzz; then
+      log "fuzz (${FUZZ_RUNS:-100000} executions per target)"
+      tests/fuzz/run_fuzzers.sh "$(binary_dir fuzz)" "${FUZZ_RUNS:-100000}" || failed+=("fuzz findings")
+    else
+      failed+=("fuzz build")
+    fi
+  fi
 
   local elapsed=$((SECONDS - started)) time_taken
   time_taken="$(printf '%dm%02ds' $((elapsed / 60)) $((elapsed % 60)))"

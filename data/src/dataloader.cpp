@@ -21,9 +21,11 @@ namespace detail {
 
 class EpochState {
  public:
-  EpochState(std::shared_ptr<const Dataset> dataset, std::vector<int64_t> order, int64_t batch_size,
+  EpochState(std::shared_ptr<const Dataset> dataset, int64_t epoch, std::vector<int64_t> order, int64_t batch_size,
              int64_t num_batches, bool prefetch)
       : dataset_(std::move(dataset)),
+        epoch_dataset_(dynamic_cast<const EpochDataset*>(dataset_.get())),
+        epoch_(epoch),
         order_(std::move(order)),
         batch_size_(batch_size),
         num_batches_(num_batches),
@@ -87,7 +89,8 @@ class EpochState {
   Example make_batch(int64_t b) const {
     const auto first = order_.begin() + b * batch_size_;
     const auto last = order_.begin() + std::min<int64_t>((b + 1) * batch_size_, static_cast<int64_t>(order_.size()));
-    return dataset_->get_batch(std::vector<int64_t>(first, last));
+    std::vector<int64_t> indices(first, last);
+    return epoch_dataset_ ? epoch_dataset_->get_epoch_batch(indices, epoch_) : dataset_->get_batch(indices);
   }
 
   void run() {
@@ -118,6 +121,8 @@ class EpochState {
   }
 
   std::shared_ptr<const Dataset> dataset_;
+  const EpochDataset* epoch_dataset_;  // dataset_ when it is one, else null
+  int64_t epoch_;
   std::vector<int64_t> order_;
   int64_t batch_size_, num_batches_;
   bool prefetch_;
@@ -203,9 +208,10 @@ std::vector<int64_t> DataLoader::order(int64_t epoch) const {
 
 DataLoader::Iterator DataLoader::begin() {
   if (current_) current_->stop();  // an unfinished pass ends here (its iterators see no more batches)
-  std::vector<int64_t> indices = order(epoch_++);
+  const int64_t epoch = epoch_++;
+  std::vector<int64_t> indices = order(epoch);
   indices.resize(static_cast<size_t>(num_examples()));
-  current_ = std::make_shared<detail::EpochState>(dataset_, std::move(indices), options_.batch_size, size(),
+  current_ = std::make_shared<detail::EpochState>(dataset_, epoch, std::move(indices), options_.batch_size, size(),
                                                   options_.prefetch);
   current_->advance();
   return Iterator(current_);

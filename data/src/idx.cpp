@@ -1,5 +1,6 @@
-// IDX reader and writer over zlib: the reader inflates a gzip file and passes a plain one
-// through, so one code path reads both; the writer uses gzopen's "wb" (gzip) or "wbT" (plain).
+// IDX reader and writer over zlib: the reader reads the whole file and hands the bytes to
+// detail::parse_idx (idx_format.cpp), which inflates a gzip stream and passes a plain one
+// through; the writer uses gzopen's "wb" (gzip) or "wbT" (plain).
 #include "xgrad/data/idx.hpp"
 
 #include <algorithm>
@@ -14,6 +15,7 @@
 
 #include <zlib.h>
 
+#include "idx_format.hpp"
 #include "xgrad/tensor/error.hpp"
 #include "xgrad/tensor/kernels.hpp"
 
@@ -21,13 +23,6 @@ namespace xgrad::data {
 namespace {
 
 constexpr uint8_t kUnsignedByte = 0x08;
-constexpr int64_t kMaxBytes = int64_t{1} << 34;  // 16 GiB: a header claiming more is corrupt
-
-std::string hex32(uint32_t v) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "0x%08X", v);
-  return buf;
-}
 
 // Writes through zlib's gz* API: "wb" compresses, "wbT" writes a plain file.
 class GzWriter {
@@ -69,91 +64,6 @@ class GzWriter {
   gzFile file_ = nullptr;
 };
 
-// Reads a file, inflating it when it starts with the gzip magic (1f 8b). We drive inflate()
-// ourselves rather than through gzread: gzread reports a stream cut inside its 8-byte trailer
-// as a clean end of file, and a cut file must be an error. Concatenated gzip members are read
-// one after the other, as gunzip does.
-class Reader {
- public:
-  Reader(const std::string& path, const char* who) : path_(path), who_(who) {
-    errno = 0;
-    file_ = std::fopen(path.c_str(), "rb");
-    if (!file_) fail(std::string("cannot open: ") + std::strerror(errno));
-    fill();
-    gzip_ = in_.size() >= 2 && in_[0] == 0x1f && in_[1] == 0x8b;
-    if (gzip_) {
-      if (inflateInit2(&stream_, 15 + 16) != Z_OK) fail("zlib could not initialise inflate");
-      inflating_ = true;
-    }
-  }
-  ~Reader() {
-    if (inflating_) inflateEnd(&stream_);
-    if (file_) std::fclose(file_);
-  }
-  Reader(const Reader&) = delete;
-  Reader& operator=(const Reader&) = delete;
-
-  [[noreturn]] void fail(const std::string& what) const { throw IOError(who_ + ": " + path_ + ": " + what); }
-
-  // Up to n bytes; fewer only at the end of the data. A damaged stream throws.
-  int64_t read(void* buffer, int64_t n) {
-    auto* out = static_cast<unsigned char*>(buffer);
-    int64_t total = 0;
-    while (total < n) {
-      if (in_pos_ == in_.size() && !fill()) {
-        if (gzip_ && !member_done_) fail("gzip stream error: truncated compressed data (unexpected end of file)");
-        break;
-      }
-      if (!gzip_) {
-        const auto take = static_cast<size_t>(std::min<int64_t>(n - total, static_cast<int64_t>(in_.size() - in_pos_)));
-        std::memcpy(out + total, in_.data() + in_pos_, take);
-        in_pos_ += take;
-        total += static_cast<int64_t>(take);
-        continue;
-      }
-      if (member_done_) {  // more input after a complete member: another member, or garbage
-        if (in_[in_pos_] != 0x1f) fail("gzip stream error: unexpected data after the end of the compressed stream");
-        inflateReset(&stream_);
-        member_done_ = false;
-      }
-      stream_.next_in = in_.data() + in_pos_;
-      stream_.avail_in = static_cast<uInt>(in_.size() - in_pos_);
-      stream_.next_out = out + total;
-      stream_.avail_out = static_cast<uInt>(std::min<int64_t>(n - total, int64_t{1} << 30));
-      const uInt before = stream_.avail_out;
-      const int rc = inflate(&stream_, Z_NO_FLUSH);
-      in_pos_ = in_.size() - stream_.avail_in;
-      total += before - stream_.avail_out;
-      if (rc == Z_STREAM_END) {
-        member_done_ = true;
-      } else if (rc == Z_DATA_ERROR || rc == Z_NEED_DICT) {
-        fail(std::string("gzip stream error: ") + (stream_.msg ? stream_.msg : "corrupt compressed data"));
-      } else if (rc == Z_MEM_ERROR) {
-        fail("gzip stream error: out of memory");
-      }
-    }
-    return total;
-  }
-
- private:
-  // Refills the input buffer; false at the end of the file.
-  bool fill() {
-    in_.resize(1 << 16);
-    const size_t got = std::fread(in_.data(), 1, in_.size(), file_);
-    if (got == 0 && std::ferror(file_)) fail(std::string("read error: ") + std::strerror(errno));
-    in_.resize(got);
-    in_pos_ = 0;
-    return got > 0;
-  }
-
-  std::string path_, who_;
-  std::FILE* file_ = nullptr;
-  std::vector<unsigned char> in_;
-  size_t in_pos_ = 0;
-  bool gzip_ = false, inflating_ = false, member_done_ = false;
-  z_stream stream_{};
-};
-
 void check_readable(const std::string& path, const char* who) {
   std::error_code ec;
   const auto status = std::filesystem::status(path, ec);
@@ -161,59 +71,35 @@ void check_readable(const std::string& path, const char* who) {
   if (std::filesystem::is_directory(status)) throw IOError(std::string(who) + ": " + path + ": is a directory");
 }
 
+// The whole file: IDX parsing works on bytes (detail::parse_idx), so that a file and a buffer
+// (from_idx) share one hardened parser.
+std::string read_all(const std::string& path, const char* who) {
+  errno = 0;
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (!file) throw IOError(std::string(who) + ": " + path + ": cannot open: " + std::strerror(errno));
+  std::string bytes;
+  char chunk[1 << 16];
+  while (true) {
+    const size_t got = std::fread(chunk, 1, sizeof chunk, file);
+    bytes.append(chunk, got);
+    if (got < sizeof chunk) break;
+  }
+  const bool failed = std::ferror(file);
+  const int error = errno;
+  std::fclose(file);
+  if (failed) throw IOError(std::string(who) + ": " + path + ": read error: " + std::strerror(error));
+  return bytes;
+}
+
 }  // namespace
 
 Tensor read_idx(const std::string& path) {
   check_readable(path, "read_idx");
-  Reader file(path, "read_idx");
-  unsigned char header[4];
-  const int64_t got = file.read(header, 4);
-  if (got < 4) file.fail("truncated: " + std::to_string(got) + " bytes is too short for an IDX header");
-  const uint32_t magic =
-      (uint32_t{header[0]} << 24) | (uint32_t{header[1]} << 16) | (uint32_t{header[2]} << 8) | header[3];
-  const int64_t ndim = header[3];
-  if (header[0] != 0 || header[1] != 0 || ndim == 0)
-    file.fail("bad magic number " + hex32(magic) +
-              " (not an IDX file: expected 0x00000801 for labels, 0x00000803 for images)");
-  if (header[2] != kUnsignedByte)
-    file.fail("unsupported IDX data type 0x" + hex32(header[2]).substr(8) + " in magic number " + hex32(magic) +
-              " (only unsigned bytes, 0x08, are supported)");
+  return Tensor(detail::parse_idx("read_idx", path, read_all(path, "read_idx")));
+}
 
-  std::vector<unsigned char> dims_raw(static_cast<size_t>(4 * ndim));
-  const int64_t dims_got = file.read(dims_raw.data(), 4 * ndim);
-  if (dims_got < 4 * ndim)
-    file.fail("truncated: the header declares " + std::to_string(ndim) + " dims but holds " + std::to_string(dims_got) +
-              " of their " + std::to_string(4 * ndim) + " bytes");
-  Shape shape;
-  int64_t count = 1;
-  for (int64_t d = 0; d < ndim; ++d) {
-    const unsigned char* p = dims_raw.data() + 4 * d;
-    const int64_t size = (int64_t{p[0]} << 24) | (int64_t{p[1]} << 16) | (int64_t{p[2]} << 8) | p[3];
-    shape.push_back(size);
-    count *= size;
-    if (count > kMaxBytes) file.fail("corrupt header: dims " + to_string(Shape(shape)) + "... are implausibly large");
-  }
-
-  std::vector<unsigned char> bytes(static_cast<size_t>(count));
-  const int64_t data_got = file.read(bytes.data(), count);
-  if (data_got < count)
-    file.fail("truncated: the header declares " + to_string(shape) + " = " + std::to_string(count) +
-              " values but the file holds " + std::to_string(data_got));
-  unsigned char extra = 0;
-  if (file.read(&extra, 1) != 0)
-    file.fail("corrupt: data continues after the " + std::to_string(count) + " values the header declares (" +
-              to_string(shape) + ")");
-
-  if (ndim == 1) {
-    Array labels(shape, kInt64);
-    int64_t* out = labels.data<int64_t>();
-    for (int64_t i = 0; i < count; ++i) out[i] = bytes[static_cast<size_t>(i)];
-    return Tensor(labels);
-  }
-  Array images(shape, kFloat32);
-  float* out = images.data<float>();
-  for (int64_t i = 0; i < count; ++i) out[i] = static_cast<float>(bytes[static_cast<size_t>(i)]) / 255.0f;
-  return Tensor(images);
+Tensor from_idx(std::string_view bytes, const std::string& source) {
+  return Tensor(detail::parse_idx("from_idx", source, bytes));
 }
 
 void write_idx(const std::string& path, const Tensor& values, bool gzip) {

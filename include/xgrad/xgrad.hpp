@@ -6,6 +6,7 @@
 #include "xgrad/autograd/ops.hpp"
 #include "xgrad/autograd/tensor.hpp"
 #include "xgrad/data/data.hpp"
+#include "xgrad/io/io.hpp"
 #include "xgrad/nn/nn.hpp"
 #include "xgrad/optim/optim.hpp"
 #include "xgrad/tensor/tensor.hpp"

@@ -59,9 +59,13 @@ std::string write_checkpoint(const CheckpointArrays& data) {
     if (series.size() != epochs)
       throw ValueError("save_checkpoint: history metric '" + metric + "' has " + std::to_string(series.size()) +
                        " values, others " + std::to_string(epochs));
-    names += (names.empty() ? "" : ",") + metric;
+    if (!names.empty()) names += ',';
+    names += metric;
     std::string values;
-    for (double v : series) values += (values.empty() ? "" : ",") + print_number(v);
+    for (double v : series) {
+      if (!values.empty()) values += ',';
+      values += print_number(v);
+    }
     meta[std::string(kHistory) + metric] = values;
   }
   meta["history"] = names;
@@ -108,7 +112,8 @@ CheckpointArrays parse_checkpoint(std::string_view who, std::string_view source,
   for (const std::string& metric : split(names == meta.end() ? std::string() : names->second)) {
     const Context entry = ctx.entry("entry '" + std::string(kHistory) + metric + "'");
     const auto it = series_text.find(metric);
-    if (it == series_text.end()) entry.fail("metric '" + metric + "' of \"history\" has no values (or is listed twice)");
+    if (it == series_text.end())
+      entry.fail("metric '" + metric + "' of \"history\" has no values (or is listed twice)");
     std::vector<double> series;
     for (const std::string& v : split(it->second)) series.push_back(parse_number(entry, v));
     if (!data.history.empty() && series.size() != epochs)

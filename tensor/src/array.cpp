@@ -97,6 +97,7 @@ Array::Array(std::shared_ptr<Storage> storage, Shape shape, Strides strides, int
 int64_t Array::size(int64_t d) const { return shape_[normalize_dim("size", d, dim())]; }
 
 bool Array::is_contiguous() const {
+  if (numel_ == 0) return true;  // no element to misplace, whatever the strides
   int64_t expected = 1;
   for (size_t i = shape_.size(); i-- > 0;) {
     if (shape_[i] == 1) continue;

@@ -10,6 +10,8 @@
 // order random_permutation(size, mix(seed, k)): the same seed gives the same batches on every run,
 // whatever the timing of the worker thread, and epoch k's order does not depend on whether the
 // earlier epochs were iterated to the end. The worker records no graph (grad mode is per thread).
+// An EpochDataset (random augmentation, data/augment.hpp) is also told the epoch of each batch, so
+// that its examples can vary by epoch and still be the same on every run and after set_epoch().
 #include <cstdint>
 #include <iterator>
 #include <memory>
@@ -18,6 +20,16 @@
 #include "xgrad/data/dataset.hpp"
 
 namespace xgrad::data {
+
+// A dataset whose examples depend on the epoch that fetches them. A DataLoader gathers its batches
+// with get_epoch_batch(indices, epoch); get_batch() gives epoch 0's. (A Subset over it hides the
+// epoch: wrap the part that is to vary, such as the training part after a split, not the whole.)
+class EpochDataset : public Dataset {
+ public:
+  // The examples at `indices` as epoch `epoch` sees them. Called from the loader's worker thread.
+  virtual Example get_epoch_batch(const std::vector<int64_t>& indices, int64_t epoch) const = 0;
+  Example get_batch(const std::vector<int64_t>& indices) const override { return get_epoch_batch(indices, 0); }
+};
 
 struct LoaderOptions {
   int64_t batch_size = 32;

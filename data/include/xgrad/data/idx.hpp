@@ -11,6 +11,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "xgrad/data/dataset.hpp"
 
@@ -19,6 +20,9 @@ namespace xgrad::data {
 // An IDX file of unsigned bytes: a 1-d file (labels) gives int64 values as stored; a file of two
 // or more dims (images) gives float32 values scaled to [0, 1] (divided by 255).
 Tensor read_idx(const std::string& path);
+// The same from the file's bytes (plain or gzip); errors name `source` instead of a path. Every
+// fault of the bytes is a FormatError (an IOError).
+Tensor from_idx(std::string_view bytes, const std::string& source = "<memory>");
 
 // Writes an IDX file of unsigned bytes (gzip-compressed when `gzip`): int64 or bool values as they
 // are, floating values as round(255 x) (the inverse of read_idx). ValueError for a value outside

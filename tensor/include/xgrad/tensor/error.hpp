@@ -31,6 +31,10 @@ class IOError : public Error {  // a file that cannot be read or written
  public:
   using Error::Error;
 };
+class FormatError : public IOError {  // a file that was read but is malformed: corrupt, truncated, forged
+ public:
+  using IOError::IOError;
+};
 class AutogradError : public Error {  // misuse of the graph: freed graph, in-place change, ...
  public:
   using Error::Error;
