@@ -7,6 +7,8 @@
 // A per-sample column block stays in cache between im2col and GEMM, and the output needs no
 // transposition, which beats one batch-wide GEMM on [K, N * oh * ow] followed by a permute.
 // 1x1 convolutions with stride 1 and no padding use the input itself as the column matrix.
+// Stride-1 convolutions with a wide enough plane and 8+ channels (3x3 / padding 1 in a CNN) skip all
+// of this: conv_direct.cpp computes them with SIMD register tiles straight from padded planes.
 #include <algorithm>
 #include <cstring>
 #include <string>
@@ -15,6 +17,7 @@
 
 #include <cblas.h>
 
+#include "conv_direct.hpp"
 #include "xgrad/tensor/conv_kernels.hpp"
 #include "xgrad/tensor/error.hpp"
 
@@ -129,6 +132,7 @@ template <typename T> void fill_rows(T* out, int64_t channels, int64_t len, cons
 }
 
 template <typename T> void conv_forward(const T* x, const T* w, const T* bias, T* y, const ConvGeometry& g) {
+  if (detail::direct_forward_fits<T>(g)) return detail::direct_conv_forward(x, w, bias, y, g);
   const Plan p(g);
   Array buffer;
   if (!p.pointwise) buffer = Array({p.k, p.l}, dtype_v<T>);
@@ -145,6 +149,7 @@ template <typename T> void conv_forward(const T* x, const T* w, const T* bias, T
 }
 
 template <typename T> void conv_input_grad(const T* dy, const T* w, const T* bias, T* dx, const ConvGeometry& g) {
+  if (detail::direct_input_grad_fits<T>(g)) return detail::direct_conv_input_grad(dy, w, bias, dx, g);
   const Plan p(g);
   Array buffer;
   if (!p.pointwise) buffer = Array({p.k, p.l}, dtype_v<T>);
@@ -173,6 +178,7 @@ template <typename T> void conv_weight_grad(const T* x, const T* dy, T* dw, cons
     std::fill(dw, dw + g.c_out * p.k, T(0));
     return;
   }
+  if (detail::direct_weight_grad_fits<T>(g)) return detail::direct_conv_weight_grad(x, dy, dw, g);
   Array buffer;
   if (!p.pointwise) buffer = Array({p.k, p.l}, dtype_v<T>);
   T* col = p.pointwise ? nullptr : buffer.data<T>();

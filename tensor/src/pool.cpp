@@ -2,7 +2,9 @@
 // [H, W] planes (every leading dim is a batch) and make one pass over them; the windows and
 // interpolation taps are computed once per dim by the caller (PoolWindows, ResampleTaps), so the
 // same loops serve max / average / adaptive pooling and nearest / bilinear resampling, and each
-// backward is the adjoint loop over the same windows.
+// backward is the adjoint loop over the same windows. Max pooling splits its planes over xgrad's
+// workers; its common 2x2 / stride-2 case has SIMD rows (pool_pairs.hpp), and its backward then
+// writes each 2x2 block once instead of zero-filling dx and scattering into it.
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -10,11 +12,14 @@
 #include <limits>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
+#include "pool_pairs.hpp"
 #include "xgrad/tensor/conv_kernels.hpp"
 #include "xgrad/tensor/error.hpp"
 #include "xgrad/tensor/kernels.hpp"
+#include "xgrad/tensor/parallel.hpp"
 
 namespace xgrad::kernels {
 namespace {
@@ -45,6 +50,9 @@ void check_plane(std::string_view op, const Array& x, int64_t h, int64_t w) {
 }
 
 // ---- max pooling ----------------------------------------------------------------------------------
+
+// Planes per parallel chunk: enough input elements that a chunk is worth waking a worker for.
+int64_t planes_grain(int64_t in_plane) { return std::max<int64_t>(1, 32768 / std::max<int64_t>(in_plane, 1)); }
 
 // Windows of size 2 at 0, 2, 4, ...: the common 2x2 / stride 2 pooling gets a dedicated loop.
 bool pairs(const PoolWindows& p) {
@@ -93,6 +101,18 @@ void max_pool_planes(const T* x, T* y, int64_t* idx, int64_t planes, const PoolW
   const int64_t oh = h.out();
   const int64_t ow = w.out();
   const int64_t W = w.in;
+#if defined(__AVX512F__)
+  if constexpr (std::is_same_v<T, float>) {
+    if (pairs(h) && pairs(w) && in_plane < (int64_t(1) << 30)) {
+      const T* end = x + planes * in_plane;
+      for (int64_t p = 0; p < planes; ++p, x += in_plane, y += oh * ow, idx += oh * ow)
+        for (int64_t i = 0; i < oh; ++i)
+          detail::max_pairs_row(x + 2 * i * W, x + (2 * i + 1) * W, end, ow, static_cast<int32_t>(2 * i * W),
+                                static_cast<int32_t>(W), y + i * ow, idx + i * ow);
+      return;
+    }
+  }
+#endif
   if (pairs(h) && pairs(w)) {
     // Each row in blocks of 8 (or 4) outputs, the last block overlapping the one before.
     const int64_t block = ow >= 8 ? 8 : ow >= 4 ? 4 : 1;
@@ -128,6 +148,37 @@ void max_pool_planes(const T* x, T* y, int64_t* idx, int64_t planes, const PoolW
         y[i * ow + j] = best;
         idx[i * ow + j] = at;
       }
+}
+
+// dx [planes, h, w] = dy [planes, oh, ow] added at the indices. When every index lies in its own 2x2
+// block (2x2 / stride-2 windows, which the shapes suggest and the indices confirm), every input
+// element gets at most one gradient: dx is written once, zeros included, without a zero-fill pass.
+template <typename T> void max_scatter_planes(const T* dy, const int64_t* at, T* dx, int64_t planes, int64_t h,
+                                              int64_t w, int64_t oh, int64_t ow) {
+#if defined(__AVX512F__)
+  if constexpr (std::is_same_v<T, float>) {
+    if (oh == h / 2 && ow == w / 2 && h * w < (int64_t(1) << 30)) {
+      const T* dy_end = dy + planes * oh * ow;
+      const int64_t* at_end = at + planes * oh * ow;
+      const T* dx_end = dx + planes * h * w;
+      bool blocks = true;
+      for (int64_t p = 0; p < planes; ++p)
+        for (int64_t i = 0; i < oh; ++i) {
+          T* top = dx + (p * h + 2 * i) * w;
+          blocks &=
+              detail::max_unpairs_row(dy + (p * oh + i) * ow, dy_end, at + (p * oh + i) * ow, at_end, ow,
+                                      static_cast<int32_t>(2 * i * w), static_cast<int32_t>(w), top, top + w, dx_end);
+          if (w % 2) top[w - 1] = top[2 * w - 1] = T(0);
+          if (h % 2 && i == oh - 1) std::fill(top + 2 * w, top + 3 * w, T(0));
+        }
+      if (blocks) return;
+    }
+  }
+#endif
+  std::fill(dx, dx + planes * h * w, T(0));
+  for (int64_t p = 0; p < planes; ++p, dx += h * w, dy += oh * ow, at += oh * ow)
+    for (int64_t k = 0; k < oh * ow; ++k)
+      if (at[k] >= 0) dx[at[k]] += dy[k];
 }
 
 // ---- average pooling --------------------------------------------------------------------------------
@@ -287,9 +338,20 @@ std::pair<Array, Array> max_pool2d(const Array& x, const PoolWindows& h, const P
   Array idx(out_shape, kInt64);
   if (y.numel() == 0) return {y, idx};
   const Array xc = x.contiguous();
-  const int64_t planes = y.numel() / (h.out() * w.out());
+  const int64_t out_plane = h.out() * w.out();
+  const int64_t in_plane = h.in * w.in;
+  const int64_t planes = y.numel() / out_plane;
   dispatch_floating("max_pool2d", x.dtype(), [&]<typename T>() {
-    max_pool_planes<T>(xc.data<T>(), y.data<T>(), idx.data<int64_t>(), planes, h, w);
+    const T* src = xc.data<T>();
+    T* dst = y.data<T>();
+    int64_t* at = idx.data<int64_t>();
+    parallel_for(
+        planes, planes_grain(in_plane),
+        [&](int64_t begin, int64_t end) {
+          max_pool_planes<T>(src + begin * in_plane, dst + begin * out_plane, at + begin * out_plane, end - begin, h,
+                             w);
+        },
+        1);
   });
   return {y, idx};
 }
@@ -301,20 +363,27 @@ Array max_pool2d_backward(const Array& dy, const Array& indices, const Shape& x_
     throw ShapeError("max_pool2d_backward: gradient " + to_string(dy.shape()) + " and int64 indices " +
                      to_string(indices.shape()) + " do not fit input shape " + to_string(x_shape));
   Array dx(x_shape, dy.dtype());
-  const int64_t in_plane = x_shape[x_shape.size() - 2] * x_shape.back();
-  const int64_t out_plane = dy.shape()[dy.shape().size() - 2] * dy.shape().back();
+  const int64_t h = x_shape[x_shape.size() - 2];
+  const int64_t w = x_shape.back();
+  const int64_t oh = dy.shape()[dy.shape().size() - 2];
+  const int64_t ow = dy.shape().back();
   const Array g = dy.contiguous();
   const Array ic = indices.contiguous();
   dispatch_floating("max_pool2d_backward", dy.dtype(), [&]<typename T>() {
     T* out = dx.data<T>();
-    std::fill(out, out + dx.numel(), T(0));
-    if (out_plane == 0) return;
+    if (oh * ow == 0) {
+      std::fill(out, out + dx.numel(), T(0));
+      return;
+    }
     const T* src = g.data<T>();
     const int64_t* at = ic.data<int64_t>();
-    const int64_t planes = dy.numel() / out_plane;
-    for (int64_t p = 0; p < planes; ++p, out += in_plane, src += out_plane, at += out_plane)
-      for (int64_t k = 0; k < out_plane; ++k)
-        if (at[k] >= 0) out[at[k]] += src[k];
+    parallel_for(
+        dy.numel() / (oh * ow), planes_grain(h * w),
+        [&](int64_t begin, int64_t end) {
+          max_scatter_planes(src + begin * oh * ow, at + begin * oh * ow, out + begin * h * w, end - begin, h, w, oh,
+                             ow);
+        },
+        1);
   });
   return dx;
 }

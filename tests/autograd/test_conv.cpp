@@ -50,6 +50,11 @@ XGRAD_GRAD_CASE(conv2d_stride_remainder, "conv2d", {{1, 1, 7, 6}, {2, 1, 3, 3}},
 XGRAD_GRAD_CASE(conv2d_chain_with_relu, "conv2d", {{1, 2, 5, 5}, {3, 2, 3, 3}, {2, 3, 3, 3}}, [](const Inputs& x) {
   return conv2d(tanh(conv2d(x[0], x[1], {}, params({1, 1}, {1, 1}))), x[2], {}, params({2, 2}, {1, 1}));
 });
+// Stride 1 on planes wide enough for the direct (im2col-free) kernels, in all three directions (1x3
+// kernels keep the case small: the kernels need 8+ channels on both sides).
+XGRAD_GRAD_CASE(conv2d_direct, "conv2d", {{2, 8, 2, 14}, {16, 8, 1, 3}, {16}}, [](const Inputs& x) {
+  return conv2d(x[0], x[1], x[2], params({1, 1}, {0, 1}));
+});
 XGRAD_GRAD_CASE(conv1d_stride_padding_dilation, "conv2d", {{2, 3, 9}, {4, 3, 3}, {4}}, [](const Inputs& x) {
   return conv1d(x[0], x[1], x[2], params({1, 2}, {0, 1}, {1, 2}));
 });
@@ -72,6 +77,9 @@ XGRAD_GRAD_CASE(conv_transpose2d_output_padding_below_dilation, "conv_transpose2
                 [](const Inputs& x) {
                   return conv_transpose2d(x[0], x[1], {}, params({1, 1}, {0, 0}, {2, 2}, 1, {1, 1}));
                 });
+XGRAD_GRAD_CASE(conv_transpose2d_direct, "conv_transpose2d", {{2, 16, 2, 14}, {16, 8, 1, 3}}, [](const Inputs& x) {
+  return conv_transpose2d(x[0], x[1], {}, params({1, 1}, {0, 1}));
+});
 XGRAD_GRAD_CASE(conv_transpose2d_pointwise, "conv_transpose2d", {{2, 3, 3, 3}, {3, 2, 1, 1}},
                 [](const Inputs& x) { return conv_transpose2d(x[0], x[1]); });
 
@@ -80,6 +88,9 @@ XGRAD_GRAD_CASE(conv2d_weight_plain, "conv2d_weight", {{2, 3, 5, 5}, {2, 4, 3, 3
 });
 XGRAD_GRAD_CASE(conv2d_weight_strided_groups, "conv2d_weight", {{1, 4, 5, 5}, {1, 2, 3, 3}}, [](const Inputs& x) {
   return conv2d_weight(x[0], x[1], {3, 3}, params({2, 2}, {1, 1}, {1, 1}, 2));
+});
+XGRAD_GRAD_CASE(conv2d_weight_direct, "conv2d_weight", {{2, 8, 2, 14}, {2, 16, 2, 14}}, [](const Inputs& x) {
+  return conv2d_weight(x[0], x[1], {1, 3}, params({1, 1}, {0, 1}));
 });
 XGRAD_GRAD_CASE(conv2d_weight_cropped_output, "conv2d_weight", {{1, 2, 6, 6}, {1, 3, 2, 2}}, [](const Inputs& x) {
   return conv2d_weight(x[0], x[1], {2, 2}, params({2, 2}, {0, 0}, {2, 1}));

@@ -2,13 +2,16 @@
 // convolution as the reference for every stride / padding / dilation / groups combination, the
 // adjoint identities <conv(x), dy> = <x, conv^T(dy)> = <w, conv_weight(x, dy)> that make the
 // backward kernels right, and PyTorch's window and output-size rules.
+#include <algorithm>
 #include <cmath>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
 
 #include "support/expect.hpp"
 #include "xgrad/tensor/conv_kernels.hpp"
+#include "xgrad/tensor/parallel.hpp"
 
 namespace xgrad {
 namespace {
@@ -140,7 +143,32 @@ INSTANTIATE_TEST_SUITE_P(
                       ConvConfig{{3, 5, 4, 6}, {7, 5, 1, 1}, {1, 1}, {0, 0}, {1, 1}, 1},    // pointwise
                       ConvConfig{{2, 4, 5, 5}, {6, 2, 1, 1}, {2, 2}, {0, 0}, {1, 1}, 2},    // strided 1x1
                       ConvConfig{{1, 1, 28, 28}, {8, 1, 3, 3}, {1, 1}, {1, 1}, {1, 1}, 1},  // the CNN's
+                      // stride 1 with wide planes: the direct (im2col-free) kernels, with short tiles
+                      ConvConfig{{3, 8, 16, 12}, {16, 8, 3, 3}, {1, 1}, {1, 1}, {1, 1}, 1},
+                      ConvConfig{{3, 5, 16, 12}, {32, 5, 3, 3}, {1, 1}, {1, 1}, {1, 1}, 1},
+                      ConvConfig{{2, 8, 10, 20}, {24, 8, 5, 3}, {1, 1}, {2, 1}, {1, 1}, 1},
+                      ConvConfig{{2, 8, 12, 30}, {8, 8, 2, 3}, {1, 1}, {0, 0}, {1, 1}, 1},
+                      ConvConfig{{5, 1, 28, 28}, {32, 1, 3, 3}, {1, 1}, {1, 1}, {1, 1}, 1},
+                      ConvConfig{{4, 32, 14, 14}, {64, 32, 3, 3}, {1, 1}, {1, 1}, {1, 1}, 1},
                       ConvConfig{{2, 1, 4, 4}, {2, 1, 5, 5}, {1, 1}, {2, 2}, {1, 1}, 1}));  // kernel > input
+
+TEST(ConvKernels, ResultsDoNotDependOnTheThreadCount) {
+  // The CNN's second layer (direct kernels, samples taken by the workers in turn): bit-identical
+  // with 1 and 3 threads, the weight gradient included (fixed groups of samples, added in order).
+  const ConvGeometry g = geometry({10, 32, 14, 14}, {64, 32, 3, 3}, {1, 1}, {1, 1});
+  const Array x = random_array({10, 32, 14, 14}, kFloat32, 21);
+  const Array w = random_array({64, 32, 3, 3}, kFloat32, 22);
+  const Array dy = random_array({10, 64, 14, 14}, kFloat32, 23);
+  const int threads = get_num_threads();
+  std::vector<std::vector<double>> results[2];
+  for (int i = 0; i < 2; ++i) {
+    set_num_threads(i == 0 ? 1 : 3);
+    results[i] = {values(kernels::conv2d(x, w, {}, g)), values(kernels::conv2d_input_grad(dy, w, {}, g)),
+                  values(kernels::conv2d_weight_grad(x, dy, g))};
+  }
+  set_num_threads(threads);
+  for (size_t k = 0; k < 3; ++k) EXPECT_EQ(results[0][k], results[1][k]) << k;
+}
 
 TEST(ConvKernels, CroppedOutputReadsOnlyThePrefix) {
   // oh / ow below the natural size: the first rows and columns of the full output.
@@ -243,6 +271,69 @@ TEST(PoolKernels, MaxPoolPropagatesNaN) {
   const auto [y, idx] = kernels::max_pool2d(x, win, win);
   EXPECT_TRUE(std::isnan(y.item()));
   EXPECT_EQ(idx.item(), 1);
+}
+
+// 2x2 / stride-2 max pooling by the definition: taps in PyTorch's order, a larger value or a NaN wins.
+std::pair<std::vector<double>, std::vector<double>> max_pool_2x2(const std::vector<double>& x, int64_t planes,
+                                                                 int64_t h, int64_t w) {
+  std::vector<double> y, idx;
+  for (int64_t p = 0; p < planes; ++p)
+    for (int64_t i = 0; i < h / 2; ++i)
+      for (int64_t j = 0; j < w / 2; ++j) {
+        int64_t at = 2 * i * w + 2 * j;
+        for (int64_t k : {2 * i * w + 2 * j + 1, (2 * i + 1) * w + 2 * j, (2 * i + 1) * w + 2 * j + 1}) {
+          const double v = x[static_cast<size_t>(p * h * w + k)];
+          if (v > x[static_cast<size_t>(p * h * w + at)] || std::isnan(v)) at = k;
+        }
+        y.push_back(x[static_cast<size_t>(p * h * w + at)]);
+        idx.push_back(static_cast<double>(at));
+      }
+  return {y, idx};
+}
+
+TEST(PoolKernels, MaxPool2x2MatchesTheDefinitionWithTiesAndNaN) {
+  // Rows of 7, 14, 16, 17 and 33 windows (the vector loop's tails), odd sizes, many ties (values on
+  // a coarse grid, as after a ReLU) and a few NaNs; both dtypes (float32 has a SIMD path); enough
+  // planes in the last shape to be split between threads.
+  for (const Shape& shape :
+       {Shape{3, 14, 14}, Shape{2, 28, 28}, Shape{2, 5, 32}, Shape{1, 7, 35}, Shape{2, 3, 66}, Shape{400, 6, 28}}) {
+    const int64_t h = shape[1], w = shape[2];
+    std::vector<double> v = values(random_array(shape, kFloat64, 11, -2, 3));
+    for (size_t i = 0; i < v.size(); ++i) v[i] = i % 37 == 5 ? testing::kNaN : std::max(0.0, std::round(v[i]));
+    const auto [ref_y, ref_idx] = max_pool_2x2(v, shape[0], h, w);
+    for (DType dtype : {kFloat32, kFloat64}) {
+      const Array x = make(shape, v, dtype);
+      const kernels::PoolWindows wh = kernels::sliding_windows(h, 2, 2, 0, 1, false, true);
+      const kernels::PoolWindows ww = kernels::sliding_windows(w, 2, 2, 0, 1, false, true);
+      const auto [y, idx] = kernels::max_pool2d(x, wh, ww);
+      const std::vector<double> got = values(y);
+      ASSERT_EQ(got.size(), ref_y.size());
+      for (size_t i = 0; i < got.size(); ++i)
+        EXPECT_TRUE(got[i] == ref_y[i] || (std::isnan(got[i]) && std::isnan(ref_y[i]))) << i;
+      expect_values(idx, ref_idx);
+      // Backward: dy lands at the indices, zeros elsewhere (odd rows and columns included).
+      const Array dy = random_array(y.shape(), dtype, 12);
+      std::vector<double> ref_dx(static_cast<size_t>(x.numel()), 0.0);
+      const std::vector<double> g = values(dy);
+      for (size_t i = 0; i < g.size(); ++i)
+        ref_dx[static_cast<size_t>(static_cast<int64_t>(i) / (h / 2 * (w / 2)) * h * w) +
+               static_cast<size_t>(ref_idx[i])] = g[i];
+      expect_values(kernels::max_pool2d_backward(dy, idx, shape), ref_dx);
+    }
+  }
+}
+
+TEST(PoolKernels, MaxPoolBackwardAddsWhenIndicesLeaveTheirBlock) {
+  // Halved shapes, but the indices of overlapping 3x3 windows: two outputs pick the same element, so
+  // the one-pass write of 2x2 blocks must not be used.
+  for (DType dtype : {kFloat32, kFloat64}) {
+    const Array x = make({1, 4, 4}, {1, 9, 2, 3, 4, 5, 8, 6, 0, 1, 2, 3, 7, 4, 5, 9}, dtype);
+    const kernels::PoolWindows w3 = kernels::sliding_windows(4, 3, 2, 1, 1, false, true);
+    const auto [y, idx] = kernels::max_pool2d(x, w3, w3);
+    expect_values(idx, {1, 1, 12, 15});
+    expect_values(kernels::max_pool2d_backward(make({1, 2, 2}, {1, 2, 3, 4}, dtype), idx, {1, 4, 4}),
+                  {0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 4});
+  }
 }
 
 TEST(PoolKernels, AvgPoolDivisors) {

@@ -28,13 +28,17 @@ const Array& array_or_none(const Tensor& t) {
   return t.defined() ? t.array() : none;
 }
 
+// The bias gradient sum(dy, {0, 2, 3}): the planes first (adjacent dims, no copy), then the batch;
+// one pass over {0, 2, 3} would first copy dy to put the reduced dims together.
+Tensor bias_grad(const Tensor& dy) { return sum(sum(dy, {2, 3}), {0}); }
+
 // y = conv(x, w) + b    dx = conv^T(dy, w)    dw = conv_weight(x, dy)    db = sum(dy, {0, 2, 3})
 Tensor conv_impl(const Tensor& x, const Tensor& w, const Tensor& b, const ConvGeometry& g) {
   return record("conv2d", kernels::conv2d(x.array(), w.array(), array_or_none(b), g), {x, w, b}, Save::Inputs,
                 [g](const Backward& c) -> Grads {
                   return {c.needs(0) ? conv_transpose_impl(c.grad, c.input(1), {}, g) : Tensor{},
                           c.needs(1) ? conv_weight_impl(c.input(0), c.grad, g) : Tensor{},
-                          c.needs(2) ? sum(c.grad, {0, 2, 3}) : Tensor{}};
+                          c.needs(2) ? bias_grad(c.grad) : Tensor{}};
                 });
 }
 
@@ -45,7 +49,7 @@ Tensor conv_transpose_impl(const Tensor& x, const Tensor& w, const Tensor& b, co
                 Save::Inputs, [g](const Backward& c) -> Grads {
                   return {c.needs(0) ? conv_impl(c.grad, c.input(1), {}, g) : Tensor{},
                           c.needs(1) ? conv_weight_impl(c.grad, c.input(0), g) : Tensor{},
-                          c.needs(2) ? sum(c.grad, {0, 2, 3}) : Tensor{}};
+                          c.needs(2) ? bias_grad(c.grad) : Tensor{}};
                 });
 }
 
