@@ -9,22 +9,53 @@
 
 #include "xgrad/tensor/error.hpp"
 #include "xgrad/tensor/kernels.hpp"
+#include "xgrad/tensor/parallel.hpp"
 
 namespace xgrad::kernels {
 namespace {
 
-void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b, int64_t ldb,
-          float* c, int64_t ldc) {
+void blas_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, const float* b,
+               int64_t ldb, float* c, int64_t ldc) {
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(m),
               static_cast<int>(n), static_cast<int>(k), 1.0f, a, static_cast<int>(lda), b, static_cast<int>(ldb), 0.0f,
               c, static_cast<int>(ldc));
 }
 
-void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const double* a, int64_t lda, const double* b, int64_t ldb,
-          double* c, int64_t ldc) {
+void blas_gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const double* a, int64_t lda, const double* b,
+               int64_t ldb, double* c, int64_t ldc) {
   cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, static_cast<int>(m),
               static_cast<int>(n), static_cast<int>(k), 1.0, a, static_cast<int>(lda), b, static_cast<int>(ldb), 0.0, c,
               static_cast<int>(ldc));
+}
+
+// Below this many multiply-adds a GEMM stays on one thread (waking a worker costs microseconds).
+constexpr int64_t kParallelGemm = int64_t{1} << 21;
+
+// C[m, n] = op(A) op(B) on xgrad's threads: BLAS runs single-threaded (see parallel.hpp: one pool,
+// whose workers sleep between jobs) and each worker computes a block of C's rows, or of its
+// columns when C is wide. Each block is its own GEMM over whole dot products, so the result does
+// not depend on the thread count.
+template <typename T> void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, const T* b,
+                                int64_t ldb, T* c, int64_t ldc) {
+  if (get_num_threads() < 2 || m * n * k < kParallelGemm || (m < 32 && n < 32)) {
+    blas_gemm(ta, tb, m, n, k, a, lda, b, ldb, c, ldc);
+    return;
+  }
+  if (m >= n) {  // blocks of rows: op(A)'s rows i0.. are A's rows (A stored [m, k]) or columns (stored [k, m])
+    parallel_for(
+        m, 16,
+        [&](int64_t i0, int64_t i1) {
+          blas_gemm(ta, tb, i1 - i0, n, k, ta ? a + i0 : a + i0 * lda, lda, b, ldb, c + i0 * ldc, ldc);
+        },
+        16);
+  } else {  // blocks of columns: op(B)'s columns j0.. are B's columns (B stored [k, n]) or rows (stored [n, k])
+    parallel_for(
+        n, 16,
+        [&](int64_t j0, int64_t j1) {
+          blas_gemm(ta, tb, m, j1 - j0, k, a, lda, tb ? b + j0 * ldb : b + j0, ldb, c + j0, ldc);
+        },
+        16);
+  }
 }
 
 float dot(int64_t k, const float* x, int64_t incx, const float* y, int64_t incy) {

@@ -73,7 +73,10 @@ class Pool {
   }
 
  private:
-  Pool() : threads_(cores_available()) {}
+  // OpenBLAS runs single-threaded from here on: xgrad splits large GEMMs over this pool itself,
+  // so there is one set of workers, and they sleep between jobs (OpenBLAS's own spin for a while
+  // after every GEMM, which on a 2-core machine steals the core the next kernel needs).
+  Pool() : threads_(cores_available()) { openblas_set_num_threads(1); }
   ~Pool() {
     {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -128,12 +131,14 @@ class Pool {
 
 thread_local bool Pool::in_job_ = false;
 
+// Set OpenBLAS to one thread when the library loads, before any GEMM could start its pool.
+[[maybe_unused]] const int kPoolReady = Pool::instance().threads();
+
 }  // namespace
 
 void set_num_threads(int n) {
   if (n < 1) throw ValueError("set_num_threads: the thread count must be >= 1, got " + std::to_string(n));
-  Pool::instance().set_threads(n);
-  openblas_set_num_threads(n);
+  Pool::instance().set_threads(n);  // GEMMs split over the pool too; OpenBLAS stays at one thread
 }
 
 int get_num_threads() { return Pool::instance().threads(); }
