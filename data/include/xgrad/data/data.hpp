@@ -1,6 +1,5 @@
 #pragma once
 // The data/ module: datasets, splits, the DataLoader, transforms and the IDX and CSV readers.
-#include "xgrad/data/augment.hpp"
 #include "xgrad/data/csv.hpp"
 #include "xgrad/data/dataloader.hpp"
 #include "xgrad/data/dataset.hpp"

@@ -3,10 +3,9 @@
 //
 //   xgrad::set_num_threads(1);   // like torch::set_num_threads: BLAS and xgrad's own kernels
 //
-// xgrad keeps a single pool of workers, which sleep on a condition variable between jobs instead
-// of spinning. Large elementwise kernels, convolutions and GEMMs (split into blocks of rows or
-// columns, each a single-threaded BLAS call) run on it; OpenBLAS's own thread pool is never used,
-// so no second set of threads spins for the cores. Small work never leaves the
+// xgrad keeps a single pool: the BLAS (OpenBLAS) runs GEMMs on its threads, and large elementwise
+// kernels run on xgrad's workers, which sleep on a condition variable between jobs instead of
+// spinning, so the two never compete for the cores while idle. Small work never leaves the
 // calling thread: a job is split only when each part gets at least `grain` elements.
 #include <cstdint>
 #include <functional>
