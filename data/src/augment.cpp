@@ -7,17 +7,13 @@
 #include <string>
 #include <utility>
 
+#include "splitmix.hpp"
 #include "xgrad/tensor/error.hpp"
 
 namespace xgrad::data {
 namespace {
 
-uint64_t splitmix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
+using detail::splitmix64;
 
 // A uniform draw in [0, bound) without modulo bias (rejection on the top slice), the same with
 // every standard library (std::uniform_int_distribution is not).

@@ -13,6 +13,7 @@
 #include <thread>
 #include <utility>
 
+#include "splitmix.hpp"
 #include "xgrad/autograd/grad_mode.hpp"
 #include "xgrad/tensor/error.hpp"
 
@@ -141,12 +142,7 @@ class EpochState {
 
 namespace {
 
-uint64_t splitmix64(uint64_t x) {
-  x += 0x9E3779B97F4A7C15ull;
-  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
-  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
-  return x ^ (x >> 31);
-}
+using detail::splitmix64;
 
 }  // namespace
 

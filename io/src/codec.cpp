@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <limits>
 #include <ostream>
@@ -9,6 +10,21 @@
 #include "format.hpp"
 
 namespace xgrad::io::detail {
+
+std::string shown(std::string_view s, size_t max) {
+  std::string out;
+  for (char c : s.substr(0, max)) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u >= 0x20 && u < 0x7F) {
+      out += c;
+    } else {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02X", u);
+      out += buf;
+    }
+  }
+  return s.size() > max ? out + "..." : out;
+}
 
 static_assert(std::endian::native == std::endian::little, "the io/ formats assume a little-endian host");
 static_assert(sizeof(bool) == 1, "bool tensors are saved as one byte per value");

@@ -54,6 +54,10 @@ Array decode(const Context& ctx, Elem e, bool big_endian, const char* src, const
 void append_values(std::string& out, const Array& a);
 void write_values(std::ostream& out, const Array& a);
 
+// Up to `max` bytes of `s` for an error message: printable ASCII as is, other bytes as \xHH,
+// "..." when cut.
+std::string shown(std::string_view s, size_t max = 64);
+
 // "[3, 4]" for any list of integers.
 std::string list_string(const std::vector<int64_t>& v);
 

@@ -13,21 +13,6 @@ constexpr std::string_view kMagic = "\x93NUMPY";
 constexpr uint64_t kMaxHeaderBytes = 1 << 20;  // numpy itself refuses headers over 10000 bytes by default
 constexpr size_t kAlign = 64;                  // numpy aligns the data to 64 bytes
 
-std::string shown(std::string_view s, size_t max = 80) {
-  std::string out;
-  for (char c : s.substr(0, max)) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u >= 0x20 && u < 0x7F) {
-      out += c;
-    } else {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02X", u);
-      out += buf;
-    }
-  }
-  return s.size() > max ? out + "..." : out;
-}
-
 struct Header {
   Elem elem = Elem::F32;
   bool big_endian = false;

@@ -61,21 +61,6 @@ std::string quoted(std::string_view who, const std::string& s, const std::string
   }
 }
 
-std::string shown(std::string_view s, size_t max = 64) {
-  std::string out;
-  for (char c : s.substr(0, max)) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u >= 0x20 && u < 0x7F) {
-      out += c;
-    } else {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\x%02X", u);
-      out += buf;
-    }
-  }
-  return s.size() > max ? out + "..." : out;
-}
-
 uint64_t read_u64le(const char* p) {
   uint64_t v;
   std::memcpy(&v, p, sizeof v);
