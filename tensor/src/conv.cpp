@@ -227,6 +227,20 @@ Shape input_shape(const ConvGeometry& g) { return {g.n, g.c_in, g.h, g.w}; }
 Shape output_shape(const ConvGeometry& g) { return {g.n, g.c_out, g.oh, g.ow}; }
 Shape weight_shape(const ConvGeometry& g) { return {g.c_out, g.c_in / g.groups, g.kh, g.kw}; }
 
+// The checks conv2d and its input gradient share: geometry, the data operand, the weight and an
+// optional bias of `bias_len` values, all of one floating dtype.
+void check_operands(const char* op, const Array& data, const Shape& data_shape, const Array& weight, const Array& bias,
+                    int64_t bias_len, const ConvGeometry& g) {
+  check_geometry(op, g);
+  check_shape(op, "input", data, data_shape);
+  check_shape(op, "weight", weight, weight_shape(g));
+  check_dtypes(op, data, weight);
+  if (bias.defined()) {
+    check_shape(op, "bias", bias, {bias_len});
+    check_dtypes(op, data, bias);
+  }
+}
+
 }  // namespace
 
 int64_t conv_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation) {
@@ -235,14 +249,7 @@ int64_t conv_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad
 }
 
 Array conv2d(const Array& x, const Array& weight, const Array& bias, const ConvGeometry& g) {
-  check_geometry("conv2d", g);
-  check_shape("conv2d", "input", x, input_shape(g));
-  check_shape("conv2d", "weight", weight, weight_shape(g));
-  check_dtypes("conv2d", x, weight);
-  if (bias.defined()) {
-    check_shape("conv2d", "bias", bias, {g.c_out});
-    check_dtypes("conv2d", x, bias);
-  }
+  check_operands("conv2d", x, input_shape(g), weight, bias, g.c_out, g);
   Array y(output_shape(g), x.dtype());
   const Array xc = x.contiguous();
   const Array wc = weight.contiguous();
@@ -254,14 +261,7 @@ Array conv2d(const Array& x, const Array& weight, const Array& bias, const ConvG
 }
 
 Array conv2d_input_grad(const Array& dy, const Array& weight, const Array& bias, const ConvGeometry& g) {
-  check_geometry("conv_transpose2d", g);
-  check_shape("conv_transpose2d", "input", dy, output_shape(g));
-  check_shape("conv_transpose2d", "weight", weight, weight_shape(g));
-  check_dtypes("conv_transpose2d", dy, weight);
-  if (bias.defined()) {
-    check_shape("conv_transpose2d", "bias", bias, {g.c_in});
-    check_dtypes("conv_transpose2d", dy, bias);
-  }
+  check_operands("conv_transpose2d", dy, output_shape(g), weight, bias, g.c_in, g);
   Array dx(input_shape(g), dy.dtype());
   const Array dyc = dy.contiguous();
   const Array wc = weight.contiguous();
