@@ -27,7 +27,8 @@ class GradModeScope {
 struct NodeState {
   int dependencies = 0;  // edges from needed nodes still to deliver a gradient
   bool needed = false;
-  Tensor grad;  // the sum of the gradients delivered so far
+  bool accumulates = false;  // an AccumulateGrad: runs after every other ready node (see below)
+  Tensor grad;               // the sum of the gradients delivered so far
 };
 
 // The engine's per-run state by node: an open-addressing table (linear probing, power-of-two
@@ -115,8 +116,8 @@ void discover(const std::vector<Node*>& roots, NodeStates& state,
       Node* node = top.node;
       stack.pop_back();
       NodeState& s = state[node];
-      s.needed = capture.count(node) || !node->pre_hooks.empty() ||
-                 (accumulate && dynamic_cast<AccumulateGrad*>(node) != nullptr);
+      s.accumulates = dynamic_cast<AccumulateGrad*>(node) != nullptr;
+      s.needed = capture.count(node) || !node->pre_hooks.empty() || (accumulate && s.accumulates);
       for (const auto& child : node->next())
         if (child && state[child.get()].needed) s.needed = true;
     }
@@ -194,13 +195,18 @@ std::vector<Tensor> run_backward(std::string_view api, const std::vector<Tensor>
   NodeStates state;
   discover(root_nodes, state, capture, inputs == nullptr);
   GradModeScope mode(create_graph);
-  std::vector<Node*> ready;
+  // Ready nodes run last in, first out, except that leaves' AccumulateGrad nodes wait until no
+  // other node is ready: by then the other consumers of a gradient shared with a leaf (add's
+  // backward hands one tensor to both inputs) have run and dropped it, so the leaf can keep the
+  // buffer as its .grad instead of copying it.
+  std::vector<Node*> ready, ready_leaves;
+  auto enqueue = [&](Node* node, const NodeState& s) { (s.accumulates ? ready_leaves : ready).push_back(node); };
   for (size_t i = 0; i < root_nodes.size(); ++i) accumulate_into(state[root_nodes[i]].grad, seeds[i]);
   for (Node* root : root_nodes) {
     NodeState& s = state[root];
     if (s.needed && s.dependencies == 0) {
       s.dependencies = -1;  // queued
-      ready.push_back(root);
+      enqueue(root, s);
     }
   }
 
@@ -211,11 +217,12 @@ std::vector<Tensor> run_backward(std::string_view api, const std::vector<Tensor>
     NodeState& cs = state[child];
     if (!cs.needed) return;
     if (g.defined()) accumulate_into(cs.grad, g);
-    if (--cs.dependencies == 0) ready.push_back(child);
+    if (--cs.dependencies == 0) enqueue(child, cs);
   };
-  while (!ready.empty()) {
-    Node* node = ready.back();
-    ready.pop_back();
+  while (!ready.empty() || !ready_leaves.empty()) {
+    std::vector<Node*>& queue = ready.empty() ? ready_leaves : ready;
+    Node* node = queue.back();
+    queue.pop_back();
     NodeState& s = state[node];
     Tensor g = std::move(s.grad);
     const auto& next = node->next();
@@ -230,8 +237,9 @@ std::vector<Tensor> run_backward(std::string_view api, const std::vector<Tensor>
     }
     if (auto it = capture.find(node); it != capture.end())
       for (size_t index : it->second) results[index] = g;
-    if (auto* acc = dynamic_cast<AccumulateGrad*>(node)) {
+    if (s.accumulates) {
       if (!inputs) {
+        auto* acc = static_cast<AccumulateGrad*>(node);
         acc->create_graph = create_graph;
         acc->apply(g);
       }

@@ -2,6 +2,7 @@
 //   sgemm: bare cblas_sgemm, 1024 x 1024 x 1024 float32, GFLOP/s (the matmul workloads' ceiling);
 //   triad: STREAM's a[i] = b[i] + s * c[i] over float32 arrays far larger than the caches, GB/s
 //          counting 3 x 4 bytes per element (the ceiling of the memory-bound workloads).
+// Also elementwise_large written by hand, unfused and fused (elementwise_floors below).
 // Each is the best of several passes (as STREAM reports): a ceiling, and on a shared machine the best
 // pass is the one least disturbed by other work. One line per figure:
 //   LIMIT name=sgemm threads=1 value=123.4 unit=GFLOP/s
@@ -36,8 +37,8 @@ double sgemm_gflops(int threads) {
     b[i] = static_cast<float>(i % 13) * 0.1f - 0.6f;
   }
   const auto gemm = [&] {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, kN, kN, kN, 1.0f, a.data(), kN, b.data(), kN, 0.0f,
-                c.data(), kN);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, kN, kN, kN, 1.0f, a.data(), kN, b.data(), kN, 0.0f, c.data(),
+                kN);
   };
   for (int i = 0; i < 3; ++i) gemm();  // warm-up: thread start, caches
   std::vector<double> times;
@@ -74,6 +75,85 @@ double triad_gbs(int threads) {
   return 3.0 * sizeof(float) * static_cast<double>(kN) / fastest(times) / 1e9;
 }
 
+// elementwise_large by hand, as GB/s on the workload's minimal bytes (a, b, c read, three gradients
+// written: 6 x 4 bytes per element), best of several passes. Plain loops the compiler vectorizes,
+// over the same 4 Mi floats and one thread part per core, in two forms:
+//   unfused: one pass per op as an eager framework runs them: a*b, +c, relu, sum forward; the relu
+//            mask and both product gradients (one fused pass) backward, c's gradient being the mask;
+//   fused:   one pass forward (the sum of relu(a*b+c), nothing written) and one backward (all three
+//            gradients), what compiling the chain would reach.
+// Together they bound what any framework executing ops one at a time can do on this workload.
+struct ElementwiseFloors {
+  double unfused_gbs, fused_gbs;
+};
+
+ElementwiseFloors elementwise_floors(int threads) {
+  constexpr size_t kN = size_t{1} << 22;
+  std::vector<std::unique_ptr<float[]>> arrays;
+  const auto array = [&] { return arrays.emplace_back(new float[kN]).get(); };
+  float *a = array(), *b = array(), *c = array(), *t1 = array(), *t2 = array(), *y = array(), *mask = array(),
+        *ga = array(), *gb = array();
+  std::vector<double> partial(static_cast<size_t>(threads));
+  const auto parallel = [&](auto&& part) {
+    std::vector<std::thread> pool;
+    for (int t = 1; t < threads; ++t) pool.emplace_back(part, t, kN * t / threads, kN * (t + 1) / threads);
+    part(0, size_t{0}, kN / threads);
+    for (std::thread& th : pool) th.join();
+  };
+  parallel([&](int, size_t lo, size_t hi) {
+    for (size_t i = lo; i < hi; ++i) {
+      a[i] = static_cast<float>(i % 7) - 3.0f, b[i] = static_cast<float>(i % 5) - 2.0f, c[i] = 0.5f;
+      t1[i] = t2[i] = y[i] = mask[i] = ga[i] = gb[i] = 0.0f;
+    }
+  });
+  const auto unfused = [&] {
+    const auto pass = [&](auto&& body) { parallel([&](int, size_t lo, size_t hi) { body(lo, hi); }); };
+    pass([&](size_t lo, size_t hi) {
+      for (size_t i = lo; i < hi; ++i) t1[i] = a[i] * b[i];
+    });
+    pass([&](size_t lo, size_t hi) {
+      for (size_t i = lo; i < hi; ++i) t2[i] = t1[i] + c[i];
+    });
+    pass([&](size_t lo, size_t hi) {
+      for (size_t i = lo; i < hi; ++i) y[i] = t2[i] < 0.0f ? 0.0f : t2[i];
+    });
+    parallel([&](int t, size_t lo, size_t hi) {
+      double s = 0;
+      for (size_t i = lo; i < hi; ++i) s += static_cast<double>(y[i]);
+      partial[static_cast<size_t>(t)] = s;
+    });
+    pass([&](size_t lo, size_t hi) {
+      for (size_t i = lo; i < hi; ++i) mask[i] = y[i] > 0.0f ? 1.0f : 0.0f;
+    });
+    pass([&](size_t lo, size_t hi) {
+      for (size_t i = lo; i < hi; ++i) ga[i] = mask[i] * b[i], gb[i] = mask[i] * a[i];
+    });
+  };
+  const auto fused = [&] {
+    parallel([&](int t, size_t lo, size_t hi) {
+      double s = 0;
+      for (size_t i = lo; i < hi; ++i) {
+        const float v = a[i] * b[i] + c[i];
+        s += static_cast<double>(v < 0.0f ? 0.0f : v);
+      }
+      partial[static_cast<size_t>(t)] = s;
+    });
+    parallel([&](int, size_t lo, size_t hi) {
+      for (size_t i = lo; i < hi; ++i) {
+        const float keep = a[i] * b[i] + c[i] > 0.0f ? 1.0f : 0.0f;
+        ga[i] = keep * b[i], gb[i] = keep * a[i], mask[i] = keep;
+      }
+    });
+  };
+  const auto best_gbs = [&](const auto& body) {
+    body();
+    std::vector<double> times;
+    for (int i = 0; i < 15; ++i) times.push_back(seconds_of(body));
+    return 6.0 * sizeof(float) * static_cast<double>(kN) / fastest(times) / 1e9;
+  };
+  return {best_gbs(unfused), best_gbs(fused)};
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -91,6 +171,10 @@ int main(int argc, char** argv) {
     std::printf("LIMIT name=sgemm threads=%d value=%.2f unit=GFLOP/s\n", t, sgemm_gflops(t));
     std::fflush(stdout);
     std::printf("LIMIT name=triad threads=%d value=%.2f unit=GB/s\n", t, triad_gbs(t));
+    std::fflush(stdout);
+    const ElementwiseFloors floors = elementwise_floors(t);
+    std::printf("LIMIT name=elementwise_unfused threads=%d value=%.2f unit=GB/s\n", t, floors.unfused_gbs);
+    std::printf("LIMIT name=elementwise_fused threads=%d value=%.2f unit=GB/s\n", t, floors.fused_gbs);
     std::fflush(stdout);
   }
   return 0;

@@ -142,6 +142,12 @@ def limits(program, thread_counts):
     return result, openblas
 
 
+def floors_text(lim, threads):
+    """elementwise_large written by hand (compare_limits): what one pass per op, and a fused chain, reach."""
+    return (f"elementwise_large by hand: unfused {lim.get(('elementwise_unfused', threads), 0):.2f} GB/s, "
+            f"fused {lim.get(('elementwise_fused', threads), 0):.2f} GB/s")
+
+
 def rate(work, seconds, lim, threads):
     """(text, value, unit, % of limit or None) of one program's median."""
     if seconds is None or seconds <= 0:
@@ -300,7 +306,7 @@ def main():
     print("limits (best of several passes):")
     for t in thread_counts:
         print(f"  {t} thread{'s' if t > 1 else ' '}:  cblas_sgemm 1024^3 {lim.get(('sgemm', t), 0):7.1f} GFLOP/s"
-              f"   STREAM triad {lim.get(('triad', t), 0):6.2f} GB/s")
+              f"   STREAM triad {lim.get(('triad', t), 0):6.2f} GB/s   {floors_text(lim, t)}")
     sys.stdout.flush()
 
     os.makedirs(args.out_dir, exist_ok=True)
@@ -388,7 +394,7 @@ def print_table(rows, lim, thread_counts, machine, openblas, elapsed):
     print(f"machine: {machine}")
     for t in thread_counts:
         print(f"limits, {t} thread{'s' if t > 1 else ''}: cblas_sgemm {lim.get(('sgemm', t), 0):.1f} GFLOP/s, "
-              f"STREAM triad {lim.get(('triad', t), 0):.2f} GB/s")
+              f"STREAM triad {lim.get(('triad', t), 0):.2f} GB/s; {floors_text(lim, t)}")
     for i, r in enumerate(rows):
         print_row(r, header=(i == 0))
     wins = {}
@@ -440,7 +446,7 @@ def write_outputs(rows, runs_log, out_dir, machine, info, lim, thread_counts, op
                 f"OpenBLAS {openblas.split()[1] if len(openblas.split()) > 1 else openblas}. "
                 f"Limits: " + "; ".join(
                     f"{t} thread{'s' if t > 1 else ''}: cblas_sgemm {lim.get(('sgemm', t), 0):.1f} GFLOP/s, "
-                    f"STREAM triad {lim.get(('triad', t), 0):.1f} GB/s" for t in thread_counts) +
+                    f"STREAM triad {lim.get(('triad', t), 0):.1f} GB/s, {floors_text(lim, t)}" for t in thread_counts) +
                 f". Load average {info['load']} at the start, {info['load_end']} at the end. Medians of "
                 f"{rows[0]['rounds'] if rows else 0} alternating runs; libtorch under its fastest config "
                 f"(run_compare.py's CONFIGS).\n\n")

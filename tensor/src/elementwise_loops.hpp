@@ -18,13 +18,7 @@ namespace xgrad::detail {
 inline constexpr int64_t kParallelGrain = int64_t{1} << 16;
 
 // body(begin, end) over [0, n), split across xgrad's threads when n is large (see parallel.hpp).
-template <typename Body> void split_range(int64_t n, Body&& body) {
-  if (n < 2 * kParallelGrain) {
-    body(int64_t{0}, n);
-    return;
-  }
-  parallel_for(n, kParallelGrain, body, 64);
-}
+template <typename Body> void split_range(int64_t n, Body&& body) { parallel_range(n, kParallelGrain, body, 64); }
 
 // dst[i] = f(src[i]) for n contiguous elements, f taking and returning xsimd::batch<T>. The tail
 // goes through one zero-padded batch, so every element sees the same code whatever its position.
@@ -49,6 +43,15 @@ template <typename T, typename F> void simd_map(const T* src, T* dst, int64_t n,
 }
 
 template <typename T> const T* cptr(const char* p) { return reinterpret_cast<const T*>(p); }
+
+// One value seen everywhere: a single element, or a view expanded from one (every stride 0). The
+// gradient of a sum arrives as such an expanded scalar, so this case gets the fast loops too.
+inline bool single_value(const Array& a) {
+  if (a.numel() == 1) return true;
+  for (size_t d = 0; d < a.shape().size(); ++d)
+    if (a.shape()[d] != 1 && a.strides()[d] != 0) return false;
+  return a.numel() > 0;
+}
 
 // A fresh contiguous array of dtype `out_dtype` (C++ type R) holding f(x) elementwise; x of type T.
 template <typename T, typename R, typename F> Array map1(const Array& x, DType out_dtype, F f) {
@@ -89,7 +92,7 @@ void binary_loop(const Array& out, const Array& a, const Array& b, F f) {
       });
       return;
     }
-    if (a_full && b.numel() == 1) {
+    if (a_full && single_value(b)) {
       const A* pa = static_cast<const A*>(a.raw_data());
       const B s = *static_cast<const B*>(b.raw_data());
       split_range(n, [&](int64_t begin, int64_t end) {
@@ -97,7 +100,7 @@ void binary_loop(const Array& out, const Array& a, const Array& b, F f) {
       });
       return;
     }
-    if (b_full && a.numel() == 1) {
+    if (b_full && single_value(a)) {
       const A s = *static_cast<const A*>(a.raw_data());
       const B* pb = static_cast<const B*>(b.raw_data());
       split_range(n, [&](int64_t begin, int64_t end) {

@@ -4,8 +4,6 @@
 // kernels, convolutions and GEMMs (split into blocks of rows or columns by tensor/src/linalg.cpp,
 // each block a single-threaded BLAS call) all run on it, and OpenBLAS itself is set to one thread
 // when the library loads, so its own workers, which spin for a while after every GEMM, never run.
-// (parallel.hpp's header comment still describes the earlier split, OpenBLAS threads for GEMMs;
-// this file and linalg.cpp are the current truth.)
 #include "xgrad/tensor/parallel.hpp"
 
 #include <algorithm>

@@ -11,9 +11,11 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <vector>
 
 #include "reduce_plan.hpp"
 #include "xgrad/tensor/kernels.hpp"
+#include "xgrad/tensor/parallel.hpp"
 
 namespace xgrad::kernels {
 namespace detail {
@@ -138,20 +140,56 @@ template <typename T, typename A> void add_rows(const T* x, int64_t r, int64_t s
   }
 }
 
-// y[o, j] = fin(sum_i x[o, i, j]).
+// Input elements per thread below which a sum stays on the calling thread (256 KiB of float32).
+constexpr int64_t kSumGrain = int64_t{1} << 16;
+// A single long row is summed in blocks of this many elements whose partial sums are then added in
+// order: the blocks, not the thread count, fix the rounding, so results match at any thread count.
+constexpr int64_t kSumBlock = int64_t{1} << 16;
+
+// y[o, j] = fin(sum_i x[o, i, j]), on xgrad's threads when large: rows split by row, columns by
+// tile of output columns; each output is always computed by one thread in one fixed order.
 template <typename T, typename O, typename Fin> void sum_planned(const Plan& p, O* y, Fin fin) {
   using A = SumAcc<T>;
   const T* x = p.src<T>();
-  if (p.inner == 1) {
-    for (int64_t o = 0; o < p.outer; ++o) y[o] = fin(sum_contig(x + o * p.r, p.r));
+  if (p.inner == 1 && p.outer == 1 && p.r > kSumBlock) {
+    const int64_t blocks = (p.r + kSumBlock - 1) / kSumBlock;
+    std::vector<A> partial(static_cast<size_t>(blocks));
+    parallel_range(
+        blocks, 1,
+        [&](int64_t begin, int64_t end) {
+          for (int64_t b = begin; b < end; ++b)
+            partial[b] = sum_contig(x + b * kSumBlock, std::min(kSumBlock, p.r - b * kSumBlock));
+        },
+        1);
+    A total{0};
+    for (A part : partial) total += part;
+    y[0] = fin(total);
     return;
   }
-  alignas(64) A acc[kTile];
-  for_each_tile(p, [&](int64_t src, int64_t dst, int64_t n) {
-    std::fill(acc, acc + n, A{0});
-    add_rows(x + src, p.r, p.inner, n, acc);
-    for (int64_t j = 0; j < n; ++j) y[dst + j] = fin(acc[j]);
-  });
+  if (p.inner == 1) {
+    parallel_range(
+        p.outer, std::max<int64_t>(1, kSumGrain / std::max<int64_t>(p.r, 1)),
+        [&](int64_t begin, int64_t end) {
+          for (int64_t o = begin; o < end; ++o) y[o] = fin(sum_contig(x + o * p.r, p.r));
+        },
+        1);
+    return;
+  }
+  const int64_t tiles_per_row = (p.inner + kTile - 1) / kTile;
+  const int64_t tile_elements = std::max<int64_t>(p.r * std::min(kTile, p.inner), 1);
+  parallel_range(
+      p.outer * tiles_per_row, std::max<int64_t>(1, kSumGrain / tile_elements),
+      [&](int64_t begin, int64_t end) {
+        alignas(64) A acc[kTile];
+        for (int64_t t = begin; t < end; ++t) {
+          const int64_t o = t / tiles_per_row, j0 = (t % tiles_per_row) * kTile;
+          const int64_t n = std::min(kTile, p.inner - j0);
+          std::fill(acc, acc + n, A{0});
+          add_rows(x + o * p.r * p.inner + j0, p.r, p.inner, n, acc);
+          for (int64_t j = 0; j < n; ++j) y[o * p.inner + j0 + j] = fin(acc[j]);
+        }
+      },
+      1);
 }
 
 // ---- generic associative reductions (prod, amax, amin, any, all) ------------------------------

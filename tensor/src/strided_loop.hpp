@@ -8,6 +8,7 @@
 #include <cstdint>
 
 #include "xgrad/tensor/array.hpp"
+#include "xgrad/tensor/parallel.hpp"
 
 namespace xgrad::detail {
 
@@ -159,6 +160,42 @@ template <size_t N, typename Body> void for_each_run(const Shape& shape, const s
     }
     if (d < 0) return;
   }
+}
+
+// for_each_run over parts of one dim on xgrad's threads when the loop has at least 2 * grain
+// elements. The split dim is operand 0's outermost in memory, and operand 0 must write each element
+// once (no zero stride), so parts never share an output element and bodies that write only through
+// operand 0 may run concurrently. Otherwise, and for small loops, it is for_each_run itself.
+template <size_t N, typename Body>
+void parallel_for_each_run(const Shape& shape, const std::array<Strides, N>& strides, std::array<char*, N> base,
+                           const std::array<int64_t, N>& item, int64_t grain, Body&& body) {
+  const int64_t n = xgrad::numel(shape);
+  int split = -1;
+  if (n >= 2 * grain && get_num_threads() > 1) {
+    for (size_t d = 0; d < shape.size(); ++d) {
+      if (shape[d] == 1) continue;
+      if (strides[0][d] == 0) {
+        split = -1;
+        break;
+      }
+      if (split < 0 || abs_stride(strides[0][d]) > abs_stride(strides[0][split])) split = static_cast<int>(d);
+    }
+  }
+  if (split < 0) {
+    for_each_run<N>(shape, strides, base, item, body);
+    return;
+  }
+  const int64_t rows = shape[split];
+  parallel_for(
+      rows, std::max<int64_t>(1, grain / (n / rows)),
+      [&](int64_t begin, int64_t end) {
+        Shape part = shape;
+        part[split] = end - begin;
+        std::array<char*, N> p = base;
+        for (size_t k = 0; k < N; ++k) p[k] += begin * strides[k][split] * item[k];
+        for_each_run<N>(part, strides, p, item, body);
+      },
+      1);
 }
 
 }  // namespace xgrad::detail

@@ -1,8 +1,8 @@
 // The backward engine: accumulation, retain_graph, the functional grad(), higher order, modes,
 // hooks, in-place detection, anomaly mode, memory (no cycles, no recursion) and threads.
-#include <gtest/gtest.h>
-
 #include <thread>
+
+#include <gtest/gtest.h>
 
 #include "support/expect.hpp"
 #include "xgrad/xgrad.hpp"
@@ -63,6 +63,33 @@ TEST(Engine, ADiamondSumsBothPaths) {
   expect_near(x.grad(), {39});
 }
 
+TEST(Engine, LeavesSharingOneGradientGetSeparateBuffers) {
+  // add's backward hands one tensor to both inputs: one leaf may keep it, the other must copy.
+  Tensor a = leaf({1, 2}), c = leaf({3, 4});
+  (a + c).sum().backward();
+  EXPECT_NE(a.grad().array().storage(), c.grad().array().storage());
+  a.grad().add_(tensor({10.0, 10.0}));
+  expect_near(c.grad(), {1, 1});
+  expect_near(a.grad(), {11, 11});
+}
+
+TEST(Engine, ALeafGradientIsKeptRatherThanCopiedOnceOtherUsersAreDone) {
+  // relu(a * b + c): c's gradient is also mul's input gradient; leaves accumulate last, so by
+  // then mul's backward has dropped it and c keeps that very buffer (no copy).
+  Tensor a = leaf({1, -2, 3}), b = leaf({2, 2, -1}), c = leaf({0.5, 0.5, 0.5});
+  Tensor y = relu(a * b + c);      // 2.5, -3.5 -> 0, -2.5 -> 0
+  const void* arriving = nullptr;  // where c's incoming gradient lives (the hook keeps no handle)
+  c.register_hook([&](const Tensor& g) {
+    arriving = g.array().raw_data();
+    return Tensor();
+  });
+  y.sum().backward();
+  expect_near(c.grad(), {1, 0, 0});
+  expect_near(a.grad(), {2, 0, 0});
+  expect_near(b.grad(), {1, 0, 0});
+  EXPECT_EQ(c.grad().array().raw_data(), arriving);
+}
+
 TEST(Engine, FunctionalGradLeavesDotGradAlone) {
   Tensor x = leaf({1, 2});
   Tensor w = leaf({3, 4});
@@ -94,11 +121,12 @@ TEST(Engine, GradOnlyRunsTheNodesItNeeds) {
   int calls = 0;
   Tensor x = leaf({1});
   Tensor z = leaf({1});
-  Tensor side = custom_op("counted", {z}, [](const std::vector<Tensor>& in) { return in[0] * 1.0; },
-                          [&calls](const Backward& c) -> Grads {
-                            ++calls;
-                            return {c.grad};
-                          });
+  Tensor side = custom_op(
+      "counted", {z}, [](const std::vector<Tensor>& in) { return in[0] * 1.0; },
+      [&calls](const Backward& c) -> Grads {
+        ++calls;
+        return {c.grad};
+      });
   Tensor y = (x * 2.0 + side).sum();
   grad({y}, {x});
   EXPECT_EQ(calls, 0);
@@ -145,7 +173,7 @@ TEST(Engine, GradientPenaltyBackpropagatesIntoLeafGrad) {
 TEST(Engine, BackwardWithCreateGraphMakesDifferentiableLeafGrads) {
   Tensor x = leaf({3});
   (x * x * x).sum().backward({}, {}, /*create_graph=*/true);  // retain_graph follows create_graph
-  Tensor g = x.grad();  // 3x^2 = 27
+  Tensor g = x.grad();                                        // 3x^2 = 27
   expect_near(g, {27});
   EXPECT_TRUE(g.requires_grad());
   std::vector<Tensor> h = grad({g.sum()}, {x});
@@ -250,7 +278,7 @@ TEST(Engine, InPlaceOnALeafThatRequiresGradIsAnError) {
 TEST(Engine, InPlaceInsideTheGraphRebasesHistory) {
   Tensor x = leaf({1, 2});
   Tensor y = x * 1.0;
-  y.mul_(x);  // y = x^2
+  y.mul_(x);       // y = x^2
   y.add_(x, 2.0);  // y = x^2 + 2x
   y.sum().backward();
   expect_near(y, {3, 8});
@@ -354,8 +382,9 @@ TEST(Engine, GraphsOnDifferentThreadsAreIndependent) {
 // ---- custom ops and the checkers -----------------------------------------------------------------
 
 Tensor cube(const Tensor& x) {
-  return custom_op("cube", {x}, [](const std::vector<Tensor>& in) { return in[0] * in[0] * in[0]; },
-                   [](const Backward& c) -> Grads { return {c.grad * 3.0 * square(c.input(0))}; });
+  return custom_op(
+      "cube", {x}, [](const std::vector<Tensor>& in) { return in[0] * in[0] * in[0]; },
+      [](const Backward& c) -> Grads { return {c.grad * 3.0 * square(c.input(0))}; });
 }
 
 TEST(CustomOp, ForwardBackwardAndSecondOrder) {
@@ -376,8 +405,9 @@ TEST(CustomOp, PassesGradcheckAndGradgradcheck) {
 
 TEST(Gradcheck, CatchesAWrongFirstDerivative) {
   auto wrong = [](const std::vector<Tensor>& in) {
-    return custom_op("wrong", in, [](const std::vector<Tensor>& v) { return v[0] * v[0]; },
-                     [](const Backward& c) -> Grads { return {c.grad * 3.0 * c.input(0)}; });
+    return custom_op(
+        "wrong", in, [](const std::vector<Tensor>& v) { return v[0] * v[0]; },
+        [](const Backward& c) -> Grads { return {c.grad * 3.0 * c.input(0)}; });
   };
   GradcheckResult r = gradcheck(wrong, {tensor({1.0, 2.0}).requires_grad_()});
   EXPECT_FALSE(r.ok);
@@ -387,8 +417,9 @@ TEST(Gradcheck, CatchesAWrongFirstDerivative) {
 TEST(Gradcheck, CatchesAWrongSecondDerivative) {
   // The first derivative is right, but written with a detached input, so it has no second order.
   auto flat = [](const std::vector<Tensor>& in) {
-    return custom_op("flat", in, [](const std::vector<Tensor>& v) { return v[0] * v[0]; },
-                     [](const Backward& c) -> Grads { return {c.grad * 2.0 * c.input(0).detach()}; });
+    return custom_op(
+        "flat", in, [](const std::vector<Tensor>& v) { return v[0] * v[0]; },
+        [](const Backward& c) -> Grads { return {c.grad * 2.0 * c.input(0).detach()}; });
   };
   Tensor x = tensor({1.0, 2.0}).requires_grad_();
   EXPECT_TRUE(gradcheck(flat, {x}).ok);

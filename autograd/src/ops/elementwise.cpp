@@ -315,6 +315,11 @@ Tensor sub(const Tensor& a, const Tensor& b) {
 Tensor mul(const Tensor& a, const Tensor& b) {
   return record("mul", kernels::binary(Binary::Mul, a.array(), b.array()), {a, b}, Save::Inputs,
                 [](const Backward& c) -> Grads {
+                  // Without a graph to build, both gradients of a same-shape product in one pass.
+                  Array da, db;
+                  if (c.needs(0) && c.needs(1) && !is_grad_enabled() &&
+                      kernels::mul_backward(c.grad.array(), c.input(0).array(), c.input(1).array(), da, db))
+                    return {constant(std::move(da)), constant(std::move(db))};
                   return {c.needs(0) ? to_input(c.grad * c.input(1), c, 0) : Tensor{},
                           c.needs(1) ? to_input(c.grad * c.input(0), c, 1) : Tensor{}};
                 });

@@ -24,10 +24,30 @@ void copy_(const Array& dst, const Array& src);  // src broadcasts to dst's shap
 
 // ---- elementwise ----------------------------------------------------------------------------
 enum class Unary {
-  Neg, Abs, Sign, Exp, Log, Log1p, Sqrt, Rsqrt, Sin, Cos, Tanh, Sigmoid, Relu,
+  Neg,
+  Abs,
+  Sign,
+  Exp,
+  Log,
+  Log1p,
+  Sqrt,
+  Rsqrt,
+  Sin,
+  Cos,
+  Tanh,
+  Sigmoid,
+  Relu,
   Gelu,      // exact: x * Phi(x)
   GeluTanh,  // tanh approximation
-  Silu, Softplus, Reciprocal, Square, LogicalNot, Floor, Ceil, Round, Erf
+  Silu,
+  Softplus,
+  Reciprocal,
+  Square,
+  LogicalNot,
+  Floor,
+  Ceil,
+  Round,
+  Erf
 };
 Array unary(Unary op, const Array& x);
 
@@ -38,9 +58,22 @@ Array clamp(const Array& x, double low, double high);  // ±inf for an open side
 Array pow_scalar(const Array& x, double exponent);
 
 enum class Binary {
-  Add, Sub, Mul, Div, Pow, Maximum, Minimum,
-  Eq, Ne, Lt, Le, Gt, Ge,              // -> bool
-  LogicalAnd, LogicalOr, LogicalXor,   // -> bool
+  Add,
+  Sub,
+  Mul,
+  Div,
+  Pow,
+  Maximum,
+  Minimum,
+  Eq,
+  Ne,
+  Lt,
+  Le,
+  Gt,
+  Ge,  // -> bool
+  LogicalAnd,
+  LogicalOr,
+  LogicalXor,  // -> bool
 };
 std::string_view name(Binary op);
 // Broadcasts, promotes dtypes (bool < int64 < float32 < float64); comparisons give bool.
@@ -54,6 +87,10 @@ Array masked_fill(const Array& a, const Array& mask, double value);
 
 // Fused: relu'(x) * g, the mask product every relu backward needs, and similar.
 Array mul_mask(const Array& g, const Array& x, Binary compare, double threshold);  // g * (x cmp threshold)
+// Fused: {g * b, g * a}, both gradients of a product in one pass over g, a and b. Only for a and b
+// contiguous with g's shape and one floating dtype, g contiguous or a single value expanded:
+// `false` otherwise, and the caller multiplies separately.
+bool mul_backward(const Array& g, const Array& a, const Array& b, Array& grad_a, Array& grad_b);
 
 // ---- reductions -----------------------------------------------------------------------------
 // `dims` empty means every dim. keepdim keeps reduced dims as size 1.
@@ -65,7 +102,7 @@ Array amax(const Array& x, const Dims& dims, bool keepdim);
 Array amin(const Array& x, const Dims& dims, bool keepdim);
 Array argmax(const Array& x, int64_t dim, bool keepdim);  // int64
 Array argmin(const Array& x, int64_t dim, bool keepdim);
-Array argmax_all(const Array& x);                         // flat index, 0-d int64
+Array argmax_all(const Array& x);  // flat index, 0-d int64
 Array argmin_all(const Array& x);
 Array var(const Array& x, const Dims& dims, int64_t correction, bool keepdim);
 Array logsumexp(const Array& x, const Dims& dims, bool keepdim);

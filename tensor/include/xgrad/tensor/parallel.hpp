@@ -1,12 +1,13 @@
 #pragma once
 // How many threads one op may use, and the one pool of workers that runs them.
 //
-//   xgrad::set_num_threads(1);   // like torch::set_num_threads: BLAS and xgrad's own kernels
+//   xgrad::set_num_threads(1);   // like torch::set_num_threads: xgrad's kernels and its GEMMs
 //
-// xgrad keeps a single pool: the BLAS (OpenBLAS) runs GEMMs on its threads, and large elementwise
-// kernels run on xgrad's workers, which sleep on a condition variable between jobs instead of
-// spinning, so the two never compete for the cores while idle. Small work never leaves the
-// calling thread: a job is split only when each part gets at least `grain` elements.
+// xgrad keeps a single pool: its workers sleep on a condition variable between jobs instead of
+// spinning. Large elementwise kernels, reductions, copies, convolutions and GEMMs (split into
+// blocks of rows or columns, each a single-threaded BLAS call) all run on it; OpenBLAS itself stays
+// at one thread, so no second pool competes for the cores. Small work never leaves the calling
+// thread: a job is split only when each part gets at least `grain` elements.
 #include <cstdint>
 #include <functional>
 
@@ -23,5 +24,15 @@ int get_num_threads();
 // reentrant: a body that calls parallel_for again runs that inner loop serially.
 void parallel_for(int64_t n, int64_t grain, const std::function<void(int64_t begin, int64_t end)>& body,
                   int64_t align = 16);
+
+// parallel_for for hot kernels: a range too small to split runs inline, without wrapping the body
+// in a std::function first.
+template <typename Body> void parallel_range(int64_t n, int64_t grain, Body&& body, int64_t align = 16) {
+  if (n < 2 * grain || get_num_threads() == 1) {
+    if (n > 0) body(int64_t{0}, n);
+    return;
+  }
+  parallel_for(n, grain, body, align);
+}
 
 }  // namespace xgrad
