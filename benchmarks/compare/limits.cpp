@@ -77,7 +77,8 @@ double triad_gbs(int threads) {
 
 // elementwise_large by hand, as GB/s on the workload's minimal bytes (a, b, c read, three gradients
 // written: 6 x 4 bytes per element), best of several passes. Plain loops the compiler vectorizes,
-// over the same 4 Mi floats and one thread part per core, in two forms:
+// over the same 4 Mi floats and one thread part per core, branch-free (a branch per element would
+// mispredict on half the elements), in two forms:
 //   unfused: one pass per op as an eager framework runs them: a*b, +c, relu, sum forward; the relu
 //            mask and both product gradients (one fused pass) backward, c's gradient being the mask;
 //   fused:   one pass forward (the sum of relu(a*b+c), nothing written) and one backward (all three
@@ -87,10 +88,60 @@ struct ElementwiseFloors {
   double unfused_gbs, fused_gbs;
 };
 
+// The passes over [lo, hi), each a function of __restrict pointers so that the compiler vectorizes
+// it (through captured pointers it must assume a store may change them); hi - lo is a multiple of 16.
+using Floats = float* __restrict;
+using Input = const float* __restrict;
+
+void multiply(Input a, Input b, Floats out, size_t lo, size_t hi) {
+  for (size_t i = lo; i < hi; ++i) out[i] = a[i] * b[i];
+}
+void add(Input a, Input b, Floats out, size_t lo, size_t hi) {
+  for (size_t i = lo; i < hi; ++i) out[i] = a[i] + b[i];
+}
+void relu(Input x, Floats out, size_t lo, size_t hi) {
+  for (size_t i = lo; i < hi; ++i) out[i] = std::max(x[i], 0.0f);
+}
+void positive(Input x, Floats out, size_t lo, size_t hi) {
+  for (size_t i = lo; i < hi; ++i) out[i] = static_cast<float>(x[i] > 0.0f);
+}
+void product_grads(Input g, Input a, Input b, Floats ga, Floats gb, size_t lo, size_t hi) {
+  for (size_t i = lo; i < hi; ++i) ga[i] = g[i] * b[i], gb[i] = g[i] * a[i];
+}
+// In 16 independent double lanes: one accumulator would wait on each add instead of streaming.
+double sum(Input x, size_t lo, size_t hi) {
+  double lanes[16] = {};
+  for (size_t i = lo; i < hi; i += 16)
+    for (size_t k = 0; k < 16; ++k) lanes[k] += static_cast<double>(x[i + k]);
+  double s = 0;
+  for (const double lane : lanes) s += lane;
+  return s;
+}
+double fused_forward(Input a, Input b, Input c, size_t lo, size_t hi) {
+  double lanes[16] = {};
+  for (size_t i = lo; i < hi; i += 16)
+    for (size_t k = 0; k < 16; ++k) lanes[k] += static_cast<double>(std::max(a[i + k] * b[i + k] + c[i + k], 0.0f));
+  double s = 0;
+  for (const double lane : lanes) s += lane;
+  return s;
+}
+void fused_backward(Input a, Input b, Input c, Floats ga, Floats gb, Floats gc, size_t lo, size_t hi) {
+  for (size_t i = lo; i < hi; ++i) {
+    const auto keep = static_cast<float>(a[i] * b[i] + c[i] > 0.0f);
+    ga[i] = keep * b[i], gb[i] = keep * a[i], gc[i] = keep;
+  }
+}
+
 ElementwiseFloors elementwise_floors(int threads) {
   constexpr size_t kN = size_t{1} << 22;
-  std::vector<std::unique_ptr<float[]>> arrays;
-  const auto array = [&] { return arrays.emplace_back(new float[kN]).get(); };
+  // 64-byte aligned, as xgrad's large buffers are: a vector load then never straddles cache lines.
+  struct Free {
+    void operator()(float* p) const { std::free(p); }
+  };
+  std::vector<std::unique_ptr<float, Free>> arrays;
+  const auto array = [&] {
+    return arrays.emplace_back(static_cast<float*>(std::aligned_alloc(64, kN * sizeof(float)))).get();
+  };
   float *a = array(), *b = array(), *c = array(), *t1 = array(), *t2 = array(), *y = array(), *mask = array(),
         *ga = array(), *gb = array();
   std::vector<double> partial(static_cast<size_t>(threads));
@@ -107,43 +158,16 @@ ElementwiseFloors elementwise_floors(int threads) {
     }
   });
   const auto unfused = [&] {
-    const auto pass = [&](auto&& body) { parallel([&](int, size_t lo, size_t hi) { body(lo, hi); }); };
-    pass([&](size_t lo, size_t hi) {
-      for (size_t i = lo; i < hi; ++i) t1[i] = a[i] * b[i];
-    });
-    pass([&](size_t lo, size_t hi) {
-      for (size_t i = lo; i < hi; ++i) t2[i] = t1[i] + c[i];
-    });
-    pass([&](size_t lo, size_t hi) {
-      for (size_t i = lo; i < hi; ++i) y[i] = t2[i] < 0.0f ? 0.0f : t2[i];
-    });
-    parallel([&](int t, size_t lo, size_t hi) {
-      double s = 0;
-      for (size_t i = lo; i < hi; ++i) s += static_cast<double>(y[i]);
-      partial[static_cast<size_t>(t)] = s;
-    });
-    pass([&](size_t lo, size_t hi) {
-      for (size_t i = lo; i < hi; ++i) mask[i] = y[i] > 0.0f ? 1.0f : 0.0f;
-    });
-    pass([&](size_t lo, size_t hi) {
-      for (size_t i = lo; i < hi; ++i) ga[i] = mask[i] * b[i], gb[i] = mask[i] * a[i];
-    });
+    parallel([&](int, size_t lo, size_t hi) { multiply(a, b, t1, lo, hi); });
+    parallel([&](int, size_t lo, size_t hi) { add(t1, c, t2, lo, hi); });
+    parallel([&](int, size_t lo, size_t hi) { relu(t2, y, lo, hi); });
+    parallel([&](int t, size_t lo, size_t hi) { partial[static_cast<size_t>(t)] = sum(y, lo, hi); });
+    parallel([&](int, size_t lo, size_t hi) { positive(y, mask, lo, hi); });
+    parallel([&](int, size_t lo, size_t hi) { product_grads(mask, a, b, ga, gb, lo, hi); });
   };
   const auto fused = [&] {
-    parallel([&](int t, size_t lo, size_t hi) {
-      double s = 0;
-      for (size_t i = lo; i < hi; ++i) {
-        const float v = a[i] * b[i] + c[i];
-        s += static_cast<double>(v < 0.0f ? 0.0f : v);
-      }
-      partial[static_cast<size_t>(t)] = s;
-    });
-    parallel([&](int, size_t lo, size_t hi) {
-      for (size_t i = lo; i < hi; ++i) {
-        const float keep = a[i] * b[i] + c[i] > 0.0f ? 1.0f : 0.0f;
-        ga[i] = keep * b[i], gb[i] = keep * a[i], mask[i] = keep;
-      }
-    });
+    parallel([&](int t, size_t lo, size_t hi) { partial[static_cast<size_t>(t)] = fused_forward(a, b, c, lo, hi); });
+    parallel([&](int, size_t lo, size_t hi) { fused_backward(a, b, c, ga, gb, mask, lo, hi); });
   };
   const auto best_gbs = [&](const auto& body) {
     body();
