@@ -75,8 +75,16 @@ def parse_line(prefix, text):
     return fields
 
 
+# Variables that pin OpenBLAS to one kernel family. Some machines set them globally (older OpenBLAS
+# builds misbehave on some processors); with --blas-kernel native (the default) every program here,
+# xgrad, libtorch and the limits alike, runs without them, on the kernel OpenBLAS picks for this CPU.
+BLAS_PIN_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+SCRUB_BLAS_PIN = True
+
+
 def run_env(threads, extra):
-    env = {k: v for k, v in os.environ.items() if k not in SCRUBBED_ENV}
+    scrubbed = SCRUBBED_ENV + (BLAS_PIN_ENV if SCRUB_BLAS_PIN else ())
+    env = {k: v for k, v in os.environ.items() if k not in scrubbed}
     env.update({"OMP_NUM_THREADS": str(threads), "OPENBLAS_NUM_THREADS": str(threads)})
     env.update(extra)
     return env
@@ -140,6 +148,14 @@ def limits(program, thread_counts):
         elif line.startswith("INFO openblas="):
             openblas = line.split("=", 1)[1].strip()
     return result, openblas
+
+
+def blas_kernel_text(openblas):
+    """Which OpenBLAS kernel family ran, from its config string ("... Cooperlake MAX_THREADS=64")."""
+    words = openblas.split()
+    kernel = next((words[i - 1] for i, w in enumerate(words) if w.startswith("MAX_THREADS") and i > 0), "?")
+    how = "its choice for this CPU" if SCRUB_BLAS_PIN else "as the environment's OPENBLAS_CORETYPE sets it"
+    return f"{kernel} kernels, {how}"
 
 
 def floors_text(lim, threads):
@@ -271,7 +287,12 @@ def main():
     p.add_argument("--warmup", type=float, default=0.15, help="seconds of warm-up per run")
     p.add_argument("--block", type=float, default=0.05, help="seconds per timed block")
     p.add_argument("--timeout", type=float, default=300, help="seconds before a run is abandoned")
+    p.add_argument("--blas-kernel", choices=("native", "environment"), default="native",
+                   help="native: unset OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE for every program, so OpenBLAS "
+                        "picks its kernel for this CPU (default); environment: keep them as set")
     args = p.parse_args()
+    global SCRUB_BLAS_PIN
+    SCRUB_BLAS_PIN = args.blas_kernel == "native"
 
     bin_dir = os.path.join(args.build_dir, "benchmarks", "compare")
     programs = {name: os.path.join(bin_dir, exe) for name, exe in
@@ -302,7 +323,7 @@ def main():
     machine = f"{info['cpu']}, {info['cores']} cores, {info['os']}, {info['libtorch']}, {info['date']}"
     print(f"machine: {machine} (load average {info['load']} at start)")
     lim, openblas = limits(programs["limits"], thread_counts)
-    print(f"OpenBLAS: {openblas}")
+    print(f"OpenBLAS: {openblas} ({blas_kernel_text(openblas)})")
     print("limits (best of several passes):")
     for t in thread_counts:
         print(f"  {t} thread{'s' if t > 1 else ' '}:  cblas_sgemm 1024^3 {lim.get(('sgemm', t), 0):7.1f} GFLOP/s"
@@ -443,7 +464,8 @@ def write_outputs(rows, runs_log, out_dir, machine, info, lim, thread_counts, op
     with open(os.path.join(out_dir, "compare.md"), "w") as f:
         f.write(f"Measured {info['date']} on {info['cpu']}, {info['cores']} cores, {info['os']} "
                 f"(kernel {info['kernel']}), against {info['libtorch']} (Debian libtorch-dev); "
-                f"OpenBLAS {openblas.split()[1] if len(openblas.split()) > 1 else openblas}. "
+                f"OpenBLAS {openblas.split()[1] if len(openblas.split()) > 1 else openblas} "
+                f"({blas_kernel_text(openblas)}). "
                 f"Limits: " + "; ".join(
                     f"{t} thread{'s' if t > 1 else ''}: cblas_sgemm {lim.get(('sgemm', t), 0):.1f} GFLOP/s, "
                     f"STREAM triad {lim.get(('triad', t), 0):.1f} GB/s, {floors_text(lim, t)}" for t in thread_counts) +

@@ -47,6 +47,25 @@ TEST(MatmulGrad, HandWorkedGradients) {
   EXPECT_EQ(b.grad().to_vector<double>(), (std::vector<double>{5, 5, 7, 7, 9, 9}));
 }
 
+TEST(MatmulGrad, ATransposedWeightGetsItsGradientInItsOwnLayout) {
+  // linear's x @ w.T: the gradient of w.T is computed as (dy.T @ x).T, so w receives a contiguous
+  // [out, in] matrix, equal to dy.T @ x = column sums over the batch here.
+  const Tensor x = tensor({{1.0, 2.0, 3.0}, {4.0, 5.0, 6.0}});
+  const Tensor w = tensor({{1.0, 0.0, -1.0}, {2.0, 1.0, 0.5}}).requires_grad_();  // [out 2, in 3]
+  const void* arriving = nullptr;                                                 // where w's incoming gradient lives
+  bool arrived_contiguous = false;
+  w.register_hook([&](const Tensor& g) {
+    arriving = g.array().raw_data();
+    arrived_contiguous = g.is_contiguous();
+    return Tensor();
+  });
+  const Tensor y = matmul(x, transpose(w, 0, 1));
+  (y * tensor({{1.0, 10.0}, {1.0, 10.0}})).sum().backward();
+  EXPECT_TRUE(arrived_contiguous);
+  EXPECT_EQ(w.grad().array().raw_data(), arriving);  // kept, not copied
+  EXPECT_EQ(w.grad().to_vector<double>(), (std::vector<double>{5, 7, 9, 50, 70, 90}));
+}
+
 TEST(MatmulGrad, GradientsKeepOperandShapesAndDtype) {
   Generator gen(3);
   const Tensor a = randn({2, 1, 3, 4}, gen).requires_grad_();

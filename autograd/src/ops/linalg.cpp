@@ -21,22 +21,37 @@ Tensor to_operand(const Tensor& g, const Shape& matrix_shape, const Shape& shape
   return summed.shape() == shape ? summed : reshape(summed, shape);
 }
 
+// A matrix stored column by column: a transposed view of a contiguous one, as linear's weight.T.
+bool column_major(const Tensor& t) {
+  return t.dim() == 2 && t.size(0) > 1 && t.size(1) > 1 && t.strides()[0] == 1 && t.strides()[1] == t.size(0);
+}
+
+// x @ y for the gradient of `operand`, laid out like it: for a column-major operand computed as
+// (y^T @ x^T)^T, the same dot products in one GEMM. The transpose's backward then hands the
+// underlying matrix (linear's weight) a contiguous gradient that its AccumulateGrad keeps instead
+// of copying.
+Tensor product_like(const Tensor& x, const Tensor& y, const Tensor& operand) {
+  if (column_major(operand) && x.dim() == 2 && y.dim() == 2)
+    return transpose(matmul(transpose(y, 0, 1), transpose(x, 0, 1)), 0, 1);
+  return matmul(x, y);
+}
+
 // dL/da for y = a @ b: dy @ b^T, with dy in matrix form [..., n, m].
-Tensor matmul_grad_a(const Tensor& dy2, const Tensor& b, const Shape& a_shape) {
+Tensor matmul_grad_a(const Tensor& dy2, const Tensor& a, const Tensor& b, const Shape& a_shape) {
   const Tensor b2 = b.dim() == 1 ? reshape(b, as_right_matrix(b.shape())) : b;
-  return to_operand(matmul(dy2, transpose(b2, -1, -2)), as_left_matrix(a_shape), a_shape);
+  return to_operand(product_like(dy2, transpose(b2, -1, -2), a), as_left_matrix(a_shape), a_shape);
 }
 
 // dL/db for y = a @ b: a^T @ dy. A batch of a against a single matrix b folds into one product
 // over all rows, [k, B*n] @ [B*n, m], instead of B products and a sum.
-Tensor matmul_grad_b(const Tensor& a, const Tensor& dy2, const Shape& b_shape) {
+Tensor matmul_grad_b(const Tensor& a, const Tensor& dy2, const Tensor& b, const Shape& b_shape) {
   if (a.dim() > 2 && b_shape.size() == 2) {
     const int64_t k = a.shape().back();
     const int64_t m = dy2.shape().back();
     return matmul(transpose(reshape(a, {-1, k}), 0, 1), reshape(dy2, {-1, m}));
   }
   const Tensor a2 = a.dim() == 1 ? reshape(a, as_left_matrix(a.shape())) : a;
-  return to_operand(matmul(transpose(a2, -1, -2), dy2), as_right_matrix(b_shape), b_shape);
+  return to_operand(product_like(transpose(a2, -1, -2), dy2, b), as_right_matrix(b_shape), b_shape);
 }
 
 }  // namespace
@@ -54,8 +69,9 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
       if (b_shape.size() == 1) s.push_back(1);
       dy2 = reshape(c.grad, s);
     }
-    return {c.needs(0) ? matmul_grad_a(dy2, c.input(1), a_shape) : Tensor{},
-            c.needs(1) ? matmul_grad_b(c.input(0), dy2, b_shape) : Tensor{}};
+    const Tensor lhs = c.input(0), rhs = c.input(1);
+    return {c.needs(0) ? matmul_grad_a(dy2, lhs, rhs, a_shape) : Tensor{},
+            c.needs(1) ? matmul_grad_b(lhs, dy2, rhs, b_shape) : Tensor{}};
   });
 }
 
