@@ -79,8 +79,9 @@ double triad_gbs(int threads) {
 // written: 6 x 4 bytes per element), best of several passes. Plain loops the compiler vectorizes,
 // over the same 4 Mi floats and one thread part per core, branch-free (a branch per element would
 // mispredict on half the elements), in two forms:
-//   unfused: one pass per op as an eager framework runs them: a*b, +c, relu, sum forward; the relu
-//            mask and both product gradients (one fused pass) backward, c's gradient being the mask;
+//   unfused: one pass per op, as the best eager framework runs them: a*b, then + c and relu in
+//            place, then the sum forward; the relu mask and both product gradients (one pass)
+//            backward, c's gradient being the mask;
 //   fused:   one pass forward (the sum of relu(a*b+c), nothing written) and one backward (all three
 //            gradients), what compiling the chain would reach.
 // Together they bound what any framework executing ops one at a time can do on this workload.
@@ -96,11 +97,11 @@ using Input = const float* __restrict;
 void multiply(Input a, Input b, Floats out, size_t lo, size_t hi) {
   for (size_t i = lo; i < hi; ++i) out[i] = a[i] * b[i];
 }
-void add(Input a, Input b, Floats out, size_t lo, size_t hi) {
-  for (size_t i = lo; i < hi; ++i) out[i] = a[i] + b[i];
+void add_to(Floats x, Input b, size_t lo, size_t hi) {
+  for (size_t i = lo; i < hi; ++i) x[i] += b[i];
 }
-void relu(Input x, Floats out, size_t lo, size_t hi) {
-  for (size_t i = lo; i < hi; ++i) out[i] = std::max(x[i], 0.0f);
+void relu_in_place(Floats x, size_t lo, size_t hi) {
+  for (size_t i = lo; i < hi; ++i) x[i] = std::max(x[i], 0.0f);
 }
 void positive(Input x, Floats out, size_t lo, size_t hi) {
   for (size_t i = lo; i < hi; ++i) out[i] = static_cast<float>(x[i] > 0.0f);
@@ -142,8 +143,7 @@ ElementwiseFloors elementwise_floors(int threads) {
   const auto array = [&] {
     return arrays.emplace_back(static_cast<float*>(std::aligned_alloc(64, kN * sizeof(float)))).get();
   };
-  float *a = array(), *b = array(), *c = array(), *t1 = array(), *t2 = array(), *y = array(), *mask = array(),
-        *ga = array(), *gb = array();
+  float *a = array(), *b = array(), *c = array(), *y = array(), *mask = array(), *ga = array(), *gb = array();
   std::vector<double> partial(static_cast<size_t>(threads));
   const auto parallel = [&](auto&& part) {
     std::vector<std::thread> pool;
@@ -154,13 +154,13 @@ ElementwiseFloors elementwise_floors(int threads) {
   parallel([&](int, size_t lo, size_t hi) {
     for (size_t i = lo; i < hi; ++i) {
       a[i] = static_cast<float>(i % 7) - 3.0f, b[i] = static_cast<float>(i % 5) - 2.0f, c[i] = 0.5f;
-      t1[i] = t2[i] = y[i] = mask[i] = ga[i] = gb[i] = 0.0f;
+      y[i] = mask[i] = ga[i] = gb[i] = 0.0f;
     }
   });
   const auto unfused = [&] {
-    parallel([&](int, size_t lo, size_t hi) { multiply(a, b, t1, lo, hi); });
-    parallel([&](int, size_t lo, size_t hi) { add(t1, c, t2, lo, hi); });
-    parallel([&](int, size_t lo, size_t hi) { relu(t2, y, lo, hi); });
+    parallel([&](int, size_t lo, size_t hi) { multiply(a, b, y, lo, hi); });
+    parallel([&](int, size_t lo, size_t hi) { add_to(y, c, lo, hi); });
+    parallel([&](int, size_t lo, size_t hi) { relu_in_place(y, lo, hi); });
     parallel([&](int t, size_t lo, size_t hi) { partial[static_cast<size_t>(t)] = sum(y, lo, hi); });
     parallel([&](int, size_t lo, size_t hi) { positive(y, mask, lo, hi); });
     parallel([&](int, size_t lo, size_t hi) { product_grads(mask, a, b, ga, gb, lo, hi); });

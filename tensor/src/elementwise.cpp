@@ -53,7 +53,12 @@ std::string_view unary_name(Unary op) {
 
 // Runs a floating op as f(batch) over a fresh contiguous result. A strided input is first copied
 // into the result, which the op then overwrites in place: one buffer, one extra pass.
-template <typename T, typename F> Array map_floating(const Array& x, F f) {
+// Or over x itself when `in_place` (x contiguous).
+template <typename T, typename F> Array map_floating(const Array& x, bool in_place, F f) {
+  if (in_place) {
+    simd_map<T>(x.data<T>(), x.data<T>(), x.numel(), f);
+    return x;
+  }
   const bool contiguous = x.is_contiguous();
   Array out = contiguous ? Array(x.shape(), x.dtype()) : x.clone();
   const T* src = contiguous ? x.data<T>() : out.data<T>();
@@ -61,42 +66,46 @@ template <typename T, typename F> Array map_floating(const Array& x, F f) {
   return out;
 }
 
+template <typename T, typename F> Array map_floating(const Array& x, F f) { return map_floating<T>(x, false, f); }
+
 // The floating unary ops, written once for xsimd batches of float and double.
-template <typename T> Array unary_floating(Unary op, const Array& x) {
+template <typename T> Array unary_floating(Unary op, const Array& x, bool in_place) {
   using B = xsimd::batch<T>;
   switch (op) {
-    case Unary::Neg: return map_floating<T>(x, [](B v) { return -v; });
-    case Unary::Abs: return map_floating<T>(x, [](B v) { return xsimd::abs(v); });
+    case Unary::Neg: return map_floating<T>(x, in_place, [](B v) { return -v; });
+    case Unary::Abs: return map_floating<T>(x, in_place, [](B v) { return xsimd::abs(v); });
     case Unary::Sign:  // 0 stays 0 (with its sign), NaN stays NaN
-      return map_floating<T>(x, [](B v) { return xsimd::select(v > B(0), B(1), xsimd::select(v < B(0), B(-1), v)); });
-    case Unary::Exp: return map_floating<T>(x, [](B v) { return xsimd::exp(v); });
-    case Unary::Log: return map_floating<T>(x, [](B v) { return xsimd::log(v); });
-    case Unary::Log1p: return map_floating<T>(x, [](B v) { return xsimd::log1p(v); });
-    case Unary::Sqrt: return map_floating<T>(x, [](B v) { return xsimd::sqrt(v); });
-    case Unary::Rsqrt: return map_floating<T>(x, [](B v) { return B(1) / xsimd::sqrt(v); });
-    case Unary::Sin: return map_floating<T>(x, [](B v) { return xsimd::sin(v); });
-    case Unary::Cos: return map_floating<T>(x, [](B v) { return xsimd::cos(v); });
-    case Unary::Tanh: return map_floating<T>(x, [](B v) { return xsimd::tanh(v); });
+      return map_floating<T>(x, in_place,
+                             [](B v) { return xsimd::select(v > B(0), B(1), xsimd::select(v < B(0), B(-1), v)); });
+    case Unary::Exp: return map_floating<T>(x, in_place, [](B v) { return xsimd::exp(v); });
+    case Unary::Log: return map_floating<T>(x, in_place, [](B v) { return xsimd::log(v); });
+    case Unary::Log1p: return map_floating<T>(x, in_place, [](B v) { return xsimd::log1p(v); });
+    case Unary::Sqrt: return map_floating<T>(x, in_place, [](B v) { return xsimd::sqrt(v); });
+    case Unary::Rsqrt: return map_floating<T>(x, in_place, [](B v) { return B(1) / xsimd::sqrt(v); });
+    case Unary::Sin: return map_floating<T>(x, in_place, [](B v) { return xsimd::sin(v); });
+    case Unary::Cos: return map_floating<T>(x, in_place, [](B v) { return xsimd::cos(v); });
+    case Unary::Tanh: return map_floating<T>(x, in_place, [](B v) { return xsimd::tanh(v); });
     case Unary::Sigmoid:  // exp(-v) overflows to inf for very negative v, giving exactly 0
-      return map_floating<T>(x, [](B v) { return B(1) / (B(1) + xsimd::exp(-v)); });
+      return map_floating<T>(x, in_place, [](B v) { return B(1) / (B(1) + xsimd::exp(-v)); });
     case Unary::Relu:  // NaN < 0 is false, so NaN propagates as in PyTorch
-      return map_floating<T>(x, [](B v) { return xsimd::select(v < B(0), B(0), v); });
+      return map_floating<T>(x, in_place, [](B v) { return xsimd::select(v < B(0), B(0), v); });
     case Unary::Gelu:
-      return map_floating<T>(x, [](B v) { return B(0.5) * v * (B(1) + xsimd::erf(v * B(T(0.70710678118654752440)))); });
+      return map_floating<T>(x, in_place,
+                             [](B v) { return B(0.5) * v * (B(1) + xsimd::erf(v * B(T(0.70710678118654752440)))); });
     case Unary::GeluTanh:
-      return map_floating<T>(x, [](B v) {
+      return map_floating<T>(x, in_place, [](B v) {
         const B inner = B(T(0.79788456080286535588)) * (v + B(T(0.044715)) * v * v * v);
         return B(0.5) * v * (B(1) + xsimd::tanh(inner));
       });
-    case Unary::Silu: return map_floating<T>(x, [](B v) { return v / (B(1) + xsimd::exp(-v)); });
+    case Unary::Silu: return map_floating<T>(x, in_place, [](B v) { return v / (B(1) + xsimd::exp(-v)); });
     case Unary::Softplus:  // PyTorch's default beta = 1, threshold = 20: linear above the threshold
-      return map_floating<T>(x, [](B v) { return xsimd::select(v > B(20), v, xsimd::log1p(xsimd::exp(v))); });
-    case Unary::Reciprocal: return map_floating<T>(x, [](B v) { return B(1) / v; });
-    case Unary::Square: return map_floating<T>(x, [](B v) { return v * v; });
-    case Unary::Floor: return map_floating<T>(x, [](B v) { return xsimd::floor(v); });
-    case Unary::Ceil: return map_floating<T>(x, [](B v) { return xsimd::ceil(v); });
-    case Unary::Round: return map_floating<T>(x, [](B v) { return xsimd::nearbyint(v); });  // half to even
-    case Unary::Erf: return map_floating<T>(x, [](B v) { return xsimd::erf(v); });
+      return map_floating<T>(x, in_place, [](B v) { return xsimd::select(v > B(20), v, xsimd::log1p(xsimd::exp(v))); });
+    case Unary::Reciprocal: return map_floating<T>(x, in_place, [](B v) { return B(1) / v; });
+    case Unary::Square: return map_floating<T>(x, in_place, [](B v) { return v * v; });
+    case Unary::Floor: return map_floating<T>(x, in_place, [](B v) { return xsimd::floor(v); });
+    case Unary::Ceil: return map_floating<T>(x, in_place, [](B v) { return xsimd::ceil(v); });
+    case Unary::Round: return map_floating<T>(x, in_place, [](B v) { return xsimd::nearbyint(v); });  // half to even
+    case Unary::Erf: return map_floating<T>(x, in_place, [](B v) { return xsimd::erf(v); });
     case Unary::LogicalNot: break;  // handled by the caller for every dtype
   }
   throw ValueError("unary: unknown op");
@@ -223,12 +232,23 @@ Array unary(Unary op, const Array& x) {
   if (op == Unary::LogicalNot)
     return dispatch(x.dtype(), [&]<typename T>() { return map1<T, bool>(x, kBool, [](T v) { return v == T{}; }); });
   switch (x.dtype()) {
-    case DType::Float32: return unary_floating<float>(op, x);
-    case DType::Float64: return unary_floating<double>(op, x);
+    case DType::Float32: return unary_floating<float>(op, x, false);
+    case DType::Float64: return unary_floating<double>(op, x, false);
     case DType::Int64: return unary_int64(op, x);
     case DType::Bool: break;
   }
   throw DTypeError(std::string(unary_name(op)) + ": not supported on bool tensors");
+}
+
+void unary_(Unary op, const Array& x) {
+  if (!is_floating(x.dtype()) || !x.is_contiguous() || op == Unary::LogicalNot)
+    throw ValueError(std::string(unary_name(op)) + "_: in place needs a contiguous floating array, got " +
+                     std::string(dtype_name(x.dtype())) + (x.is_contiguous() ? "" : " (strided)"));
+  if (x.dtype() == kFloat32)
+    unary_floating<float>(op, x, true);
+  else
+    unary_floating<double>(op, x, true);
+  x.bump_version();
 }
 
 Array leaky_relu(const Array& x, double slope) {

@@ -218,6 +218,57 @@ TEST(ElementwiseGrad, MixedDtypesGiveGradientsInEachInputsDtype) {
   expect_near(g[1], {1, 1, 1});
 }
 
+// ---- results written into a dying temporary --------------------------------------------------
+
+TEST(TemporaryReuse, AddAndReluWriteIntoTheTemporaryTheyConsume) {
+  const Tensor a = leaf({1, -2, 3}), b = leaf({2, 2, -1}), c = leaf({0.5, 0.5, 0.5});
+  Tensor product = a * b;
+  const void* buffer = product.array().raw_data();
+  Tensor shifted = std::move(product) + c;  // 2.5, -3.5, -2.5
+  EXPECT_FALSE(product.defined());          // the moved-from temporary let go of its buffer
+  EXPECT_EQ(shifted.array().raw_data(), buffer);
+  const Tensor y = relu(std::move(shifted));
+  EXPECT_EQ(y.array().raw_data(), buffer);
+  expect_near(y, {2.5, 0, 0});
+  y.sum().backward();
+  expect_near(a.grad(), {2, 0, 0});
+  expect_near(b.grad(), {1, 0, 0});
+  expect_near(c.grad(), {1, 0, 0});
+  // The usual one-line form takes the same path, with the same values.
+  EXPECT_EQ(relu(a * b + c).to_vector<double>(), (std::vector<double>{2.5, 0, 0}));
+  expect_near(relu(a * b - c), {1.5, 0, 0});
+}
+
+TEST(TemporaryReuse, ATemporaryWhoseValueIsSavedIsLeftAlone) {
+  // exp saves its output for backward: writing exp(x) + c into it would corrupt d exp = exp.
+  const Tensor x = leaf({0.0, 1.0}), c = leaf({10.0, 20.0});
+  Tensor e = exp(x);
+  const void* buffer = e.array().raw_data();
+  const Tensor y = std::move(e) + c;
+  EXPECT_NE(y.array().raw_data(), buffer);
+  y.sum().backward();
+  expect_near(x.grad(), {1.0, std::exp(1.0)});
+  // Nor is a view, nor a temporary whose result would need another dtype or shape.
+  const Tensor base = tensor({1.0, 2.0, 3.0, 4.0});
+  expect_near(base.view({2, 2}) + tensor({1.0, 1.0}), {2, 3, 4, 5});
+  expect_near(base, {1, 2, 3, 4});
+  const Tensor wider = ones({2}, {.dtype = kFloat32}) + full({2}, 0.5, {.dtype = kFloat64});
+  EXPECT_EQ(wider.dtype(), kFloat64);
+  expect_near(wider, {1.5, 1.5});
+  expect_near(tensor({1.0}) + tensor({1.0, 2.0}), {2, 3});
+}
+
+TEST(TemporaryReuse, ABroadcastOperandStillReuses) {
+  const Tensor x = tensor({{1.0, 2.0}, {3.0, 4.0}}), bias = leaf({10, 20});
+  Tensor product = matmul(x, tensor({{1.0, 0.0}, {0.0, 1.0}}));
+  const void* buffer = product.array().raw_data();
+  const Tensor y = std::move(product) + bias;
+  EXPECT_EQ(y.array().raw_data(), buffer);
+  expect_near(y, {11, 22, 13, 24});
+  y.sum().backward();
+  expect_near(bias.grad(), {2, 2});
+}
+
 TEST(ElementwiseGrad, WhereAndMaskedFillRouteTheGradient) {
   const Tensor a = leaf({1, 2, 3});
   const Tensor b = leaf({4, 5, 6});

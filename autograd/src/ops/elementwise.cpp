@@ -39,6 +39,29 @@ Tensor times_mask(const Tensor& g, const Array& mask) { return g * constant(mask
 
 bool is_integral_value(double v) { return std::isfinite(v) && v == std::floor(v); }
 
+// A temporary nothing else can see (`a * b` in `a * b + c`): this handle is its only one, and no
+// view, saved value or leaf shares its buffer. An op consuming it may write its result there when
+// the result has its shape and dtype: the same values, one stream of memory traffic fewer than a
+// fresh buffer (which the CPU must first read into its cache before writing it).
+bool reusable_temporary(const Tensor& t, const Shape& shape, DType dtype) {
+  if (!t.defined() || t.impl().use_count() != 1 || t.shape() != shape || t.dtype() != dtype) return false;
+  const Array& value = t.array();
+  return value.storage().use_count() == 1 && value.is_contiguous() && !(t.requires_grad() && t.is_leaf());
+}
+
+// a op b (add or sub; b may broadcast), into a's buffer when `a_is_temporary` allows it.
+Array additive_value(Binary op, const Tensor& a, const Tensor& b, bool a_is_temporary) {
+  const auto b_fits = [&] {
+    return a.shape() == b.shape() ||
+           (b.dim() <= a.dim() && broadcast_shapes(kernels::name(op), a.shape(), b.shape()) == a.shape());
+  };
+  if (a_is_temporary && reusable_temporary(a, a.shape(), promote(a.dtype(), b.dtype())) && b_fits()) {
+    kernels::binary_(op, a.array(), b.array());
+    return a.array();
+  }
+  return kernels::binary(op, a.array(), b.array());
+}
+
 // The dtype a tensor computes in with a Python-like scalar: floating tensors keep theirs; integer
 // and bool tensors become int64 with an integral scalar and float32 with a fractional one (as PyTorch).
 DType with_scalar(DType t, double s) {
@@ -170,12 +193,24 @@ Tensor sigmoid(const Tensor& x) {
 }
 
 // y = max(x, 0)    dx = dy * (y > 0)
-Tensor relu(const Tensor& x) {
-  return record("relu", kernels::unary(Unary::Relu, x.array()), {x}, Save::Output, [](const Backward& c) -> Grads {
-    const Tensor y = c.output();
-    if (builds_graph(c.grad)) return {times_mask(c.grad, kernels::binary_scalar(Binary::Gt, y.array(), 0.0))};
-    return {constant(kernels::mul_mask(c.grad.array(), y.array(), Binary::Gt, 0.0))};  // one fused pass
+static Tensor relu(const Tensor& x, bool x_is_temporary) {
+  Array y;
+  if (x_is_temporary && x.is_floating_point() && reusable_temporary(x, x.shape(), x.dtype())) {
+    kernels::unary_(Unary::Relu, x.array());
+    y = x.array();
+  } else {
+    y = kernels::unary(Unary::Relu, x.array());
+  }
+  return record("relu", std::move(y), {x}, Save::Output, [](const Backward& c) -> Grads {
+    const Tensor out = c.output();
+    if (builds_graph(c.grad)) return {times_mask(c.grad, kernels::binary_scalar(Binary::Gt, out.array(), 0.0))};
+    return {constant(kernels::mul_mask(c.grad.array(), out.array(), Binary::Gt, 0.0))};  // one fused pass
   });
+}
+Tensor relu(const Tensor& x) { return relu(x, false); }
+Tensor relu(Tensor&& x) {
+  const Tensor input = std::move(x);
+  return relu(input, true);
 }
 
 // y = x > 0 ? x : slope * x    dx = x > 0 ? dy : slope * dy
@@ -296,19 +331,29 @@ Tensor pow(const Tensor& x, double exponent) {
 // ---- binary -----------------------------------------------------------------------------------
 
 // y = a + b (broadcast)    da = sum_to(dy, a.shape)    db = sum_to(dy, b.shape)
-Tensor add(const Tensor& a, const Tensor& b) {
-  return record(
-      "add", kernels::binary(Binary::Add, a.array(), b.array()), {a, b}, Save::Nothing, [](const Backward& c) -> Grads {
-        return {c.needs(0) ? to_input(c.grad, c, 0) : Tensor{}, c.needs(1) ? to_input(c.grad, c, 1) : Tensor{}};
-      });
+static Tensor add(const Tensor& a, const Tensor& b, bool a_is_temporary) {
+  Array y = additive_value(Binary::Add, a, b, a_is_temporary);  // before record copies the handle of a
+  return record("add", std::move(y), {a, b}, Save::Nothing, [](const Backward& c) -> Grads {
+    return {c.needs(0) ? to_input(c.grad, c, 0) : Tensor{}, c.needs(1) ? to_input(c.grad, c, 1) : Tensor{}};
+  });
+}
+Tensor add(const Tensor& a, const Tensor& b) { return add(a, b, false); }
+Tensor add(Tensor&& a, const Tensor& b) {
+  const Tensor input = std::move(a);  // the caller's temporary lets go, so the buffer has one owner
+  return add(input, b, true);
 }
 
 // y = a - b (broadcast)    da = sum_to(dy, a.shape)    db = -sum_to(dy, b.shape)
-Tensor sub(const Tensor& a, const Tensor& b) {
-  return record(
-      "sub", kernels::binary(Binary::Sub, a.array(), b.array()), {a, b}, Save::Nothing, [](const Backward& c) -> Grads {
-        return {c.needs(0) ? to_input(c.grad, c, 0) : Tensor{}, c.needs(1) ? neg(to_input(c.grad, c, 1)) : Tensor{}};
-      });
+static Tensor sub(const Tensor& a, const Tensor& b, bool a_is_temporary) {
+  Array y = additive_value(Binary::Sub, a, b, a_is_temporary);  // before record copies the handle of a
+  return record("sub", std::move(y), {a, b}, Save::Nothing, [](const Backward& c) -> Grads {
+    return {c.needs(0) ? to_input(c.grad, c, 0) : Tensor{}, c.needs(1) ? neg(to_input(c.grad, c, 1)) : Tensor{}};
+  });
+}
+Tensor sub(const Tensor& a, const Tensor& b) { return sub(a, b, false); }
+Tensor sub(Tensor&& a, const Tensor& b) {
+  const Tensor input = std::move(a);
+  return sub(input, b, true);
 }
 
 // y = a * b (broadcast)    da = sum_to(dy * b, a.shape)    db = sum_to(dy * a, b.shape)
@@ -407,6 +452,8 @@ Tensor div(const Tensor& a, double b) {
 Tensor operator-(const Tensor& x) { return neg(x); }
 Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
 Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
+Tensor operator+(Tensor&& a, const Tensor& b) { return add(std::move(a), b); }
+Tensor operator-(Tensor&& a, const Tensor& b) { return sub(std::move(a), b); }
 Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
 Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
 Tensor operator+(const Tensor& a, double b) { return add(a, b); }

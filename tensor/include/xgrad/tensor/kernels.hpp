@@ -50,6 +50,7 @@ enum class Unary {
   Erf
 };
 Array unary(Unary op, const Array& x);
+void unary_(Unary op, const Array& x);  // in place, on a contiguous floating array (same values as unary)
 
 // Unary ops with a parameter.
 Array leaky_relu(const Array& x, double slope);

@@ -20,6 +20,7 @@ Tensor cos(const Tensor& x);
 Tensor tanh(const Tensor& x);
 Tensor sigmoid(const Tensor& x);
 Tensor relu(const Tensor& x);
+Tensor relu(Tensor&& x);  // a temporary's buffer may take the result (see add below)
 Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
 Tensor elu(const Tensor& x, double alpha = 1.0);
 enum class GeluApproximate { None, Tanh };
@@ -36,6 +37,10 @@ Tensor pow(const Tensor& x, double exponent);
 // ---- binary (broadcasting, dtype promotion) -----------------------------------------------------
 Tensor add(const Tensor& a, const Tensor& b);
 Tensor sub(const Tensor& a, const Tensor& b);
+// On a temporary left operand that nothing else holds (`a * b + c`), the result is written into
+// its buffer when it has the same shape and dtype: same values, less memory traffic.
+Tensor add(Tensor&& a, const Tensor& b);
+Tensor sub(Tensor&& a, const Tensor& b);
 Tensor mul(const Tensor& a, const Tensor& b);
 Tensor div(const Tensor& a, const Tensor& b);
 Tensor pow(const Tensor& a, const Tensor& b);
@@ -51,6 +56,8 @@ Tensor div(const Tensor& a, double b);
 Tensor operator-(const Tensor& x);
 Tensor operator+(const Tensor& a, const Tensor& b);
 Tensor operator-(const Tensor& a, const Tensor& b);
+Tensor operator+(Tensor&& a, const Tensor& b);
+Tensor operator-(Tensor&& a, const Tensor& b);
 Tensor operator*(const Tensor& a, const Tensor& b);
 Tensor operator/(const Tensor& a, const Tensor& b);
 Tensor operator+(const Tensor& a, double b);
