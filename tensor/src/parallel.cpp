@@ -4,10 +4,16 @@
 // kernels, convolutions and GEMMs (split into blocks of rows or columns by tensor/src/linalg.cpp,
 // each block a single-threaded BLAS call) all run on it, and OpenBLAS itself is set to one thread
 // when the library loads, so its own workers, which spin for a while after every GEMM, never run.
+//
+// A worker that finishes a chunk first watches for the next job for a short while (kSpin) before
+// it goes to sleep, and so does the caller waiting for the workers: a training step posts jobs
+// back to back, and on a virtual machine each futex sleep and wake-up costs tens of microseconds
+// (measured: 14% of a 2-thread MLP step). The spin is short, so an idle pool still sleeps.
 #include "xgrad/tensor/parallel.hpp"
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <exception>
 #include <mutex>
@@ -16,12 +22,35 @@
 #include <vector>
 
 #include <cblas.h>  // OpenBLAS's header: openblas_set_num_threads
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>  // _mm_pause
+#endif
 #include <sched.h>
 
 #include "xgrad/tensor/error.hpp"
 
 namespace xgrad {
 namespace {
+
+// How long a worker (or the waiting caller) polls before sleeping on the condition variable.
+constexpr auto kSpin = std::chrono::microseconds(50);
+
+// Tells the core this is a spin loop (cheaper for the other hardware thread, and for power).
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#endif
+}
+
+// Polls `ready` until it holds or kSpin has passed; whether it holds.
+template <typename Ready> bool spin_until(Ready ready) {
+  const auto deadline = std::chrono::steady_clock::now() + kSpin;
+  while (!ready()) {
+    for (int i = 0; i < 64; ++i) cpu_relax();
+    if (std::chrono::steady_clock::now() > deadline) return ready();
+  }
+  return true;
+}
 
 int cores_available() {
   cpu_set_t set;
@@ -70,6 +99,7 @@ class Pool {
       caller_error = std::current_exception();
     }
     in_job_ = false;
+    spin_until([&] { return pending_.load(std::memory_order_acquire) == 0; });
     std::unique_lock<std::mutex> lock(mutex_);
     done_.wait(lock, [&] { return pending_ == 0; });
     chunk_ = nullptr;
@@ -99,6 +129,10 @@ class Pool {
     uint64_t seen = 0;
     std::unique_lock<std::mutex> lock(mutex_);
     while (true) {
+      lock.unlock();  // watch for the next job a while without the lock, then sleep
+      spin_until(
+          [&] { return stop_.load(std::memory_order_relaxed) || generation_.load(std::memory_order_acquire) != seen; });
+      lock.lock();
       wake_.wait(lock, [&] { return stop_ || (generation_ != seen && next_ < parts_); });
       if (stop_) return;
       seen = generation_;
@@ -127,10 +161,12 @@ class Pool {
   std::condition_variable wake_, done_;
   std::vector<std::thread> workers_;
   const std::function<void(int)>* chunk_ = nullptr;
-  int next_ = 0, parts_ = 0, pending_ = 0;
-  uint64_t generation_ = 0;
+  int next_ = 0, parts_ = 0;
+  // Written under mutex_; atomic so that a spinning thread may read them without it.
+  std::atomic<int> pending_{0};
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<bool> stop_{false};
   std::exception_ptr error_;
-  bool stop_ = false;
   static thread_local bool in_job_;
 };
 
