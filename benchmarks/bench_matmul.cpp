@@ -122,6 +122,10 @@ class RatioReporter : public benchmark::ConsoleReporter {
 int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  // One thread on both sides: xgrad keeps OpenBLAS at one thread and splits large GEMMs over its
+  // own pool, so at xgrad's default the comparison would be two cores against one. (`./run.sh
+  // compare` sets both to each thread count.)
+  xgrad::set_num_threads(1);
   RatioReporter reporter(benchmark::ConsoleReporter::OO_Tabular);
   benchmark::RunSpecifiedBenchmarks(&reporter);
   benchmark::Shutdown();
