@@ -13,17 +13,8 @@
 namespace xgrad::data {
 namespace {
 
+using detail::bounded;
 using detail::splitmix64;
-
-// A uniform draw in [0, bound) without modulo bias (rejection on the top slice), the same with
-// every standard library (std::uniform_int_distribution is not).
-uint64_t bounded(std::mt19937_64& rng, uint64_t bound) {
-  const uint64_t limit = UINT64_MAX - UINT64_MAX % bound;
-  uint64_t r = 0;
-  do r = rng();
-  while (r >= limit);
-  return r % bound;
-}
 
 // A uniform draw in [0, 1) with 53 random bits.
 double uniform01(std::mt19937_64& rng) { return static_cast<double>(rng() >> 11) * 0x1.0p-53; }

@@ -8,11 +8,14 @@
 #include <random>
 #include <string>
 
+#include "splitmix.hpp"
 #include "xgrad/tensor/error.hpp"
 #include "xgrad/tensor/kernels.hpp"
 
 namespace xgrad::data {
 namespace {
+
+using detail::bounded;
 
 void check_index(const char* who, int64_t index, int64_t size) {
   if (index < 0 || index >= size)
@@ -32,16 +35,6 @@ Array stack_arrays(const std::vector<Array>& arrays) {
   rows.reserve(arrays.size());
   for (const Array& a : arrays) rows.push_back(a.unsqueeze(0));
   return kernels::cat(rows, 0);
-}
-
-// A uniform draw in [0, bound) without modulo bias (rejection on the top slice), so the same seed
-// gives the same permutation whatever the standard library.
-uint64_t bounded(std::mt19937_64& engine, uint64_t bound) {
-  const uint64_t limit = UINT64_MAX - UINT64_MAX % bound;
-  uint64_t r = 0;
-  do r = engine();
-  while (r >= limit);
-  return r % bound;
 }
 
 }  // namespace

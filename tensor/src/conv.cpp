@@ -241,6 +241,23 @@ void check_operands(const char* op, const Array& data, const Shape& data_shape, 
   }
 }
 
+// conv2d (input -> output) or its input gradient (output -> input, which is conv_transpose2d):
+// the shared checks, contiguous operands, and `run(data, weight, bias or nullptr, result)` in the
+// operands' floating type.
+template <typename Run> Array weight_product(const char* op, const Array& data, const Shape& data_shape,
+                                             const Array& weight, const Array& bias, int64_t bias_len,
+                                             const Shape& result_shape, const ConvGeometry& g, Run run) {
+  check_operands(op, data, data_shape, weight, bias, bias_len, g);
+  Array result(result_shape, data.dtype());
+  const Array dc = data.contiguous();
+  const Array wc = weight.contiguous();
+  const Array bc = bias.defined() ? bias.contiguous() : Array{};
+  dispatch_floating(op, data.dtype(), [&]<typename T>() {
+    run(dc.data<T>(), wc.data<T>(), bc.defined() ? bc.data<T>() : nullptr, result.data<T>());
+  });
+  return result;
+}
+
 }  // namespace
 
 int64_t conv_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad, int64_t dilation) {
@@ -249,27 +266,15 @@ int64_t conv_output_size(int64_t in, int64_t kernel, int64_t stride, int64_t pad
 }
 
 Array conv2d(const Array& x, const Array& weight, const Array& bias, const ConvGeometry& g) {
-  check_operands("conv2d", x, input_shape(g), weight, bias, g.c_out, g);
-  Array y(output_shape(g), x.dtype());
-  const Array xc = x.contiguous();
-  const Array wc = weight.contiguous();
-  const Array bc = bias.defined() ? bias.contiguous() : Array{};
-  dispatch_floating("conv2d", x.dtype(), [&]<typename T>() {
-    conv_forward<T>(xc.data<T>(), wc.data<T>(), bc.defined() ? bc.data<T>() : nullptr, y.data<T>(), g);
-  });
-  return y;
+  return weight_product(
+      "conv2d", x, input_shape(g), weight, bias, g.c_out, output_shape(g), g,
+      [&](const auto* xp, const auto* wp, const auto* bp, auto* yp) { conv_forward(xp, wp, bp, yp, g); });
 }
 
 Array conv2d_input_grad(const Array& dy, const Array& weight, const Array& bias, const ConvGeometry& g) {
-  check_operands("conv_transpose2d", dy, output_shape(g), weight, bias, g.c_in, g);
-  Array dx(input_shape(g), dy.dtype());
-  const Array dyc = dy.contiguous();
-  const Array wc = weight.contiguous();
-  const Array bc = bias.defined() ? bias.contiguous() : Array{};
-  dispatch_floating("conv_transpose2d", dy.dtype(), [&]<typename T>() {
-    conv_input_grad<T>(dyc.data<T>(), wc.data<T>(), bc.defined() ? bc.data<T>() : nullptr, dx.data<T>(), g);
-  });
-  return dx;
+  return weight_product(
+      "conv_transpose2d", dy, output_shape(g), weight, bias, g.c_in, input_shape(g), g,
+      [&](const auto* dyp, const auto* wp, const auto* bp, auto* dxp) { conv_input_grad(dyp, wp, bp, dxp, g); });
 }
 
 Array conv2d_weight_grad(const Array& x, const Array& dy, const ConvGeometry& g) {

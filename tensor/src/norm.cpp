@@ -40,6 +40,20 @@ Moments make_moments(int64_t groups, DType dtype) {
 // The first element of the run (or 0 for an empty one): the shift of its sums.
 template <typename T> double first(const T* p, int64_t n) { return n > 0 ? static_cast<double>(p[0]) : 0.0; }
 
+// Adds sum(run[i] - k) to sa and sum((run[i] - k)^2) to sb over n elements: the shifted sums that
+// keep the variance accurate when the mean is far from zero.
+template <typename T> void add_shifted_sums(const T* run, int64_t n, double k, double& sa, double& sb) {
+  double a = 0, b = 0;
+#pragma omp simd reduction(+ : a, b)
+  for (int64_t i = 0; i < n; ++i) {
+    const double d = static_cast<double>(run[i]) - k;
+    a += d;
+    b += d * d;
+  }
+  sa += a;
+  sb += b;
+}
+
 }  // namespace
 
 Moments channel_moments(const Array& x, double eps) {
@@ -71,19 +85,7 @@ Moments channel_moments(const Array& x, double eps) {
         }
         continue;
       }
-      for (int64_t c = 0; c < channels; ++c) {
-        const T* run = sample + c * inner;
-        const double kc = k[c];
-        double sa = 0, sb = 0;
-#pragma omp simd reduction(+ : sa, sb)
-        for (int64_t i = 0; i < inner; ++i) {
-          const double d = static_cast<double>(run[i]) - kc;
-          sa += d;
-          sb += d * d;
-        }
-        a[c] += sa;
-        b[c] += sb;
-      }
+      for (int64_t c = 0; c < channels; ++c) add_shifted_sums(sample + c * inner, inner, k[c], a[c], b[c]);
     }
     const double count = static_cast<double>(n_batch * inner);
     for (int64_t c = 0; c < channels; ++c) finish<T>(m, c, count, k[c], a[c], b[c], eps);
@@ -105,12 +107,7 @@ Moments group_moments(const Array& x, int64_t group_size, double eps) {
       const T* run = p + g * group_size;
       const double k = first(run, group_size);
       double sa = 0, sb = 0;
-#pragma omp simd reduction(+ : sa, sb)
-      for (int64_t i = 0; i < group_size; ++i) {
-        const double d = static_cast<double>(run[i]) - k;
-        sa += d;
-        sb += d * d;
-      }
+      add_shifted_sums(run, group_size, k, sa, sb);
       finish<T>(m, g, static_cast<double>(group_size), k, sa, sb, eps);
     }
   });

@@ -8,12 +8,16 @@
 
 #include <gtest/gtest.h>
 
+#include "layer_checks.hpp"
 #include "xgrad/nn/nn.hpp"
 #include "xgrad/xgrad.hpp"
 
 namespace xgrad::nn {
 namespace {
 
+using testing::check_layer;
+using testing::expect_error;
+using testing::names;
 namespace F = functional;
 using D = std::vector<double>;
 using Names = std::vector<std::string>;
@@ -25,40 +29,10 @@ void expect_near(const Tensor& t, const D& want, double tol = 1e-5) {
   for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], want[i], tol) << "element " << i;
 }
 
-Names names(const std::vector<std::pair<std::string, Tensor>>& named) {
-  Names out;
-  for (const auto& entry : named) out.push_back(entry.first);
-  return out;
-}
-
-template <typename E, typename Fn> void expect_error(Fn&& fn, const std::string& fragment) {
-  try {
-    fn();
-    ADD_FAILURE() << "no exception, expected one saying: " << fragment;
-  } catch (const E& e) {
-    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
-  }
-}
-
 double max_abs(const Tensor& t) {
   double m = 0;
   for (double v : t.to_vector<double>()) m = std::max(m, std::abs(v));
   return m;
-}
-
-void check_layer(Module& m, const Shape& input_shape) {
-  m.to(kFloat64);
-  Generator gen(42);
-  std::vector<Tensor> inputs{(rand(input_shape, gen, {.dtype = kFloat64}) * 4.0 - 2.0).detach().requires_grad_()};
-  for (const Tensor& p : m.parameters()) inputs.push_back(p);
-  const TensorFn fn = [&m](const std::vector<Tensor>& in) {
-    EnableGradGuard record;
-    return m(in[0]);
-  };
-  const GradcheckResult first = gradcheck(fn, inputs);
-  EXPECT_TRUE(first.ok) << m.type_name() << ": " << first.message;
-  const GradcheckResult second = gradgradcheck(fn, inputs);
-  EXPECT_TRUE(second.ok) << m.type_name() << " (second order): " << second.message;
 }
 
 // ---- options -----------------------------------------------------------------------------------------------

@@ -6,12 +6,14 @@
 
 #include <gtest/gtest.h>
 
+#include "layer_checks.hpp"
 #include "xgrad/nn/nn.hpp"
 #include "xgrad/xgrad.hpp"
 
 namespace xgrad::nn {
 namespace {
 
+using testing::check_layer_on;
 using F = std::vector<float>;
 using D = std::vector<double>;
 
@@ -178,23 +180,10 @@ Tensor inputs_away_from_zero(const Shape& shape, uint64_t seed) {
   return ((u * 1.5 + 0.3) * sign).detach().contiguous().requires_grad_();
 }
 
-// gradcheck and gradgradcheck of module(x) with respect to x and every parameter.
+// check_layer_on with x away from zero (seed 42), where the activations' kinks cannot spoil the
+// finite differences.
 void check_layer(Module& m, const Shape& input_shape, bool second_order = true) {
-  m.to(kFloat64);
-  std::vector<Tensor> inputs{inputs_away_from_zero(input_shape, 42)};
-  for (const Tensor& p : m.parameters()) inputs.push_back(p);
-  // Recording on inside: gradgradcheck's finite differences evaluate its first-order function with
-  // recording off, and that function must build a graph to take a gradient.
-  const TensorFn fn = [&m](const std::vector<Tensor>& in) {
-    EnableGradGuard record;
-    return m(in[0]);
-  };
-  const GradcheckResult first = gradcheck(fn, inputs);
-  EXPECT_TRUE(first.ok) << m.type_name() << ": " << first.message;
-  if (second_order) {
-    const GradcheckResult second = gradgradcheck(fn, inputs);
-    EXPECT_TRUE(second.ok) << m.type_name() << " (second order): " << second.message;
-  }
+  check_layer_on(m, inputs_away_from_zero(input_shape, 42), second_order);
 }
 
 TEST(LayerGradients, LinearWithAndWithoutBias) {
