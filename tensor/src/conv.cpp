@@ -126,6 +126,14 @@ template <typename T> void col2im(const T* col, const ConvGeometry& g, const Pla
   }
 }
 
+// The [k, l] column block of a plan, or none for a pointwise one (which reads its input as is).
+template <typename T> struct ColumnBuffer {
+  explicit ColumnBuffer(const Plan& p)
+      : array(p.pointwise ? Array() : Array({p.k, p.l}, dtype_v<T>)), data(p.pointwise ? nullptr : array.data<T>()) {}
+  Array array;
+  T* data;
+};
+
 // Each of `channels` rows of length len starts as bias[c] (or 0).
 template <typename T> void fill_rows(T* out, int64_t channels, int64_t len, const T* bias) {
   for (int64_t c = 0; c < channels; ++c) std::fill(out + c * len, out + (c + 1) * len, bias ? bias[c] : T(0));
@@ -134,9 +142,8 @@ template <typename T> void fill_rows(T* out, int64_t channels, int64_t len, cons
 template <typename T> void conv_forward(const T* x, const T* w, const T* bias, T* y, const ConvGeometry& g) {
   if (detail::direct_forward_fits<T>(g)) return detail::direct_conv_forward(x, w, bias, y, g);
   const Plan p(g);
-  Array buffer;
-  if (!p.pointwise) buffer = Array({p.k, p.l}, dtype_v<T>);
-  T* col = p.pointwise ? nullptr : buffer.data<T>();
+  ColumnBuffer<T> columns(p);
+  T* col = columns.data;
   for (int64_t n = 0; n < g.n; ++n)
     for (int64_t gi = 0; gi < g.groups; ++gi) {
       const T* xg = x + (n * g.c_in + gi * p.cig) * g.h * g.w;
@@ -151,9 +158,8 @@ template <typename T> void conv_forward(const T* x, const T* w, const T* bias, T
 template <typename T> void conv_input_grad(const T* dy, const T* w, const T* bias, T* dx, const ConvGeometry& g) {
   if (detail::direct_input_grad_fits<T>(g)) return detail::direct_conv_input_grad(dy, w, bias, dx, g);
   const Plan p(g);
-  Array buffer;
-  if (!p.pointwise) buffer = Array({p.k, p.l}, dtype_v<T>);
-  T* col = p.pointwise ? nullptr : buffer.data<T>();
+  ColumnBuffer<T> columns(p);
+  T* col = columns.data;
   const int64_t plane = g.h * g.w;
   for (int64_t n = 0; n < g.n; ++n)
     for (int64_t gi = 0; gi < g.groups; ++gi) {
@@ -179,9 +185,8 @@ template <typename T> void conv_weight_grad(const T* x, const T* dy, T* dw, cons
     return;
   }
   if (detail::direct_weight_grad_fits<T>(g)) return detail::direct_conv_weight_grad(x, dy, dw, g);
-  Array buffer;
-  if (!p.pointwise) buffer = Array({p.k, p.l}, dtype_v<T>);
-  T* col = p.pointwise ? nullptr : buffer.data<T>();
+  ColumnBuffer<T> columns(p);
+  T* col = columns.data;
   for (int64_t n = 0; n < g.n; ++n)
     for (int64_t gi = 0; gi < g.groups; ++gi) {
       const T* xg = x + (n * g.c_in + gi * p.cig) * g.h * g.w;

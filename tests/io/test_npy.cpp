@@ -5,20 +5,17 @@
 
 #include <gtest/gtest.h>
 
-#include "bad_bytes.hpp"
 #include "dataio/temp_dir.hpp"
+#include "io_checks.hpp"
 #include "support/expect.hpp"
 #include "xgrad/xgrad.hpp"
 
 namespace xgrad::io {
 namespace {
 
+using testing::fixture;
 using xgrad::testing::expect_error;
 using xgrad::testing::TempDir;
-
-std::string fixture(const std::string& name) {
-  return xgrad::io::read_file(std::string(XGRAD_TEST_DATA_DIR) + "/" + name);
-}
 
 // A .npy file of version `major`.0 with this header dict (unpadded) and data.
 std::string npy(const std::string& dict, const std::string& data = "", int major = 1) {

@@ -6,8 +6,8 @@
 
 #include <gtest/gtest.h>
 
-#include "bad_bytes.hpp"
 #include "dataio/temp_dir.hpp"
+#include "io_checks.hpp"
 #include "support/expect.hpp"
 #include "xgrad/xgrad.hpp"
 
